@@ -1,7 +1,7 @@
 #pragma once
 // The seeded random source every engine is given (xoshiro256**, seeded through splitmix64).
 //
-// Engines never touch std::random_device or a global generator: the real driver seeds an Rng
+// Engines never touch the OS random device or a global generator: the real driver seeds an Rng
 // from the OS once, the simulator from the scenario seed, so any simulated run replays.
 // Not for key material: keys come from libsodium's randombytes (crypto/).
 

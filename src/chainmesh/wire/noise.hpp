@@ -29,6 +29,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace chainmesh::wire {
 
@@ -65,10 +67,13 @@ struct HandshakeStep {
 class NoiseHandshake {
 public:
     // `static_key` and `ephemeral_key` are injected so tests can replay known transcripts;
-    // the host makes fresh ones with X25519KeyPair::generate().
+    // the host makes fresh ones with X25519KeyPair::generate(). `stream_muxers`, when not
+    // empty, is sent as extensions.stream_muxers; the node leaves it empty (see Rules), tests
+    // use it to replay transcripts of peers that send it.
     NoiseHandshake(NoiseRole role, const crypto::Identity& identity,
                    crypto::X25519KeyPair static_key, crypto::X25519KeyPair ephemeral_key,
-                   std::optional<crypto::PeerId> expected_remote = std::nullopt);
+                   std::optional<crypto::PeerId> expected_remote = std::nullopt,
+                   std::vector<std::string> stream_muxers = {});
     ~NoiseHandshake();
     NoiseHandshake(NoiseHandshake&&) noexcept;
     NoiseHandshake& operator=(NoiseHandshake&&) noexcept;

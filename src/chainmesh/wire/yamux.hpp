@@ -4,8 +4,9 @@
 //
 // The connection's dialer is the client (odd stream ids from 1), the listener the server
 // (even ids from 2). A stream opens with a SYN flag and is accepted with ACK; FIN half-closes
-// one direction, RST closes both. Flags ride on WindowUpdate frames, payload on Data frames,
-// as go-yamux does; both are accepted on receipt.
+// one direction, RST closes both. SYN, ACK and RST ride on WindowUpdate frames, as go-yamux
+// does; FIN rides on the last Data frame, or on an empty one when nothing is queued (the §14
+// "FIN on 1" vector). Flags are accepted on either frame type.
 //
 // Rules:
 // - Flow control per stream: each side's receive window starts at 256 KiB. We grant more only
@@ -112,6 +113,8 @@ public:
     bool read_closed(StreamId id) const;   // peer sent FIN or reset, and nothing is buffered
     bool is_open(StreamId id) const;       // known and not reset
     std::size_t stream_count() const;
+    // Inbound opens refused with RST so far: a driver disconnects a peer that floods.
+    std::size_t refused_streams() const;
     bool closed() const;                   // go-away sent or received, or a protocol error
 
     void check_invariants() const;

@@ -1,0 +1,53 @@
+// chainmesh: the command-line program.
+
+#include "commands.hpp"
+
+#include <chainmesh/util/log.hpp>
+
+#include <iostream>
+#include <map>
+#include <stdexcept>
+
+int main(int argc, char** argv) {
+    CLI::App app{"chainmesh: a peer-to-peer node for blockchains, speaking libp2p"};
+    app.set_version_flag("--version", std::string("chainmesh ") + CHAINMESH_VERSION);
+    app.require_subcommand(1);
+    std::string log_level = "info";
+    bool log_json = false;
+    app.add_option("--log-level", log_level,
+                   "trace, debug, info, warn, error, critical or off")
+        ->capture_default_str();
+    app.add_flag("--log-json", log_json, "log JSON lines instead of text");
+
+    std::map<CLI::App*, chainmesh::app::Command> commands;
+    const auto add = [&](auto adder, const char* name, const char* help) {
+        CLI::App* sub = app.add_subcommand(name, help);
+        commands[sub] = adder(*sub);
+    };
+    add(chainmesh::app::add_keygen_command, "keygen", "create a node key and print its peer id");
+    add(chainmesh::app::add_id_command, "id", "print the peer id of a key file");
+    add(chainmesh::app::add_ping_command, "ping", "dial a peer and measure round trips");
+    add(chainmesh::app::add_listen_command, "listen",
+        "run a host that answers ping and identify, and log peers");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    try {
+        chainmesh::util::setup_logging(
+            log_json ? chainmesh::util::LogFormat::json : chainmesh::util::LogFormat::human,
+            log_level);
+        for (auto& [sub, run] : commands) {
+            if (sub->parsed()) {
+                return run();
+            }
+        }
+    } catch (const std::exception& e) {
+        // Startup errors (bad flags, key files, addresses, ports) end here with one line.
+        std::cerr << "chainmesh: " << e.what() << "\n";
+        return 1;
+    }
+    return 1;
+}
