@@ -1,7 +1,7 @@
 # Shared build settings: warnings, sanitizers and the one-library-per-folder helper.
 
 set(CHAINMESH_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wcast-align
-    -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+    -Wunused -Woverloaded-virtual -Wimplicit-fallthrough)
 
 if(CHAINMESH_SANITIZE)
     add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
