@@ -52,6 +52,8 @@ struct Node {
         io.stop();
         thread.join();
     }
+    // Runs `body` on this node's thread and waits for it. Blocking here is what makes a
+    // capturing lambda coroutine safe as `body`: its closure outlives the wait.
     template <class T>
     T run(asio::awaitable<T> body) {
         return asio::co_spawn(io, std::move(body), asio::use_future).get();
@@ -79,25 +81,51 @@ asio::awaitable<void> sink(net::Stream stream) {
     stream.close_write();
 }
 
+// Baseline servers. Coroutines that outlive the statement that starts them are plain
+// functions: a capturing lambda's captures would die before the coroutine resumes.
+asio::awaitable<std::size_t> receive_all(tcp::acceptor& acceptor) {
+    auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+    std::vector<std::uint8_t> buffer(CHUNK_BYTES);
+    std::size_t total = 0;
+    for (;;) {
+        auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer),
+                                                       asio::as_tuple(asio::use_awaitable));
+        total += n;
+        if (ec) {
+            co_return total;
+        }
+    }
+}
+
+asio::awaitable<void> accept_forever(tcp::acceptor& acceptor) {
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            co_return;
+        }
+    }
+}
+
+asio::awaitable<void> echo_32_bytes(tcp::acceptor& acceptor) {
+    auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+    socket.set_option(tcp::no_delay(true));
+    std::array<std::uint8_t, 32> buffer{};
+    for (;;) {
+        auto [ec, n] = co_await asio::async_read(socket, asio::buffer(buffer),
+                                                 asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            co_return;
+        }
+        co_await asio::async_write(socket, asio::buffer(buffer), asio::use_awaitable);
+    }
+}
+
 double raw_tcp_throughput() {
     Node server;
     Node client;
     tcp::acceptor acceptor(server.io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     const auto endpoint = acceptor.local_endpoint();
-    auto received = asio::co_spawn(server.io, [&]() -> asio::awaitable<std::size_t> {
-        auto socket = co_await acceptor.async_accept(asio::use_awaitable);
-        std::vector<std::uint8_t> buffer(CHUNK_BYTES);
-        std::size_t total = 0;
-        for (;;) {
-            auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer),
-                                                           asio::as_tuple(asio::use_awaitable));
-            total += n;
-            if (ec) {
-                break;
-            }
-        }
-        co_return total;
-    }(), asio::use_future);
+    auto received = asio::co_spawn(server.io, receive_all(acceptor), asio::use_future);
     const auto start = Clock::now();
     client.run([&]() -> asio::awaitable<void> {
         tcp::socket socket(client.io);
@@ -156,14 +184,7 @@ double raw_connects_per_second() {
     Node client;
     tcp::acceptor acceptor(server.io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     const auto endpoint = acceptor.local_endpoint();
-    asio::co_spawn(server.io, [&]() -> asio::awaitable<void> {
-        for (;;) {
-            auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
-            if (ec) {
-                co_return;
-            }
-        }
-    }(), asio::detached);
+    asio::co_spawn(server.io, accept_forever(acceptor), asio::detached);
     const auto start = Clock::now();
     client.run([&]() -> asio::awaitable<void> {
         for (int i = 0; i < HANDSHAKES; ++i) {
@@ -213,19 +234,7 @@ double raw_ping_microseconds() {
     Node client;
     tcp::acceptor acceptor(server.io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     const auto endpoint = acceptor.local_endpoint();
-    asio::co_spawn(server.io, [&]() -> asio::awaitable<void> {
-        auto socket = co_await acceptor.async_accept(asio::use_awaitable);
-        socket.set_option(tcp::no_delay(true));
-        std::array<std::uint8_t, 32> buffer{};
-        for (;;) {
-            auto [ec, n] = co_await asio::async_read(socket, asio::buffer(buffer),
-                                                     asio::as_tuple(asio::use_awaitable));
-            if (ec) {
-                co_return;
-            }
-            co_await asio::async_write(socket, asio::buffer(buffer), asio::use_awaitable);
-        }
-    }(), asio::detached);
+    asio::co_spawn(server.io, echo_32_bytes(acceptor), asio::detached);
     return client.run([&]() -> asio::awaitable<double> {
         tcp::socket socket(client.io);
         co_await socket.async_connect(endpoint, asio::use_awaitable);

@@ -578,6 +578,11 @@ Bytes YamuxSession::take_output() {
     return std::exchange(m_state->output, Bytes{});
 }
 
+void YamuxSession::take_output(Bytes& out) {
+    out.clear();
+    std::swap(out, m_state->output);
+}
+
 bool YamuxSession::has_output() const {
     return !m_state->output.empty();
 }

@@ -104,6 +104,9 @@ public:
 
     // Bytes to write to the connection, in order; empties the output.
     Bytes take_output();
+    // The same, swapping buffers with `out` (cleared first) so both keep their capacity:
+    // the driver's hot path allocates nothing.
+    void take_output(Bytes& out);
     bool has_output() const;
     std::vector<YamuxEvent> take_events();
 

@@ -208,6 +208,7 @@ asio::awaitable<void> Connection::read_loop() {
 
 asio::awaitable<void> Connection::write_loop() {
     auto self = shared_from_this();
+    Bytes plaintext;
     Bytes framed;
     while (!m_closed) {
         if (!m_yamux.has_output()) {
@@ -218,7 +219,7 @@ asio::awaitable<void> Connection::write_loop() {
             co_await m_writer_signal.wait();
             continue;
         }
-        const Bytes plaintext = m_yamux.take_output();
+        m_yamux.take_output(plaintext);
         framed.clear();
         if (auto r = m_transport.encrypt(plaintext, framed); !r) {
             close("noise: " + r.error().message());
