@@ -197,6 +197,45 @@ TEST_F(HostTest, RefusesConnectionsPastThePerIpLimit) {
     }());
 }
 
+TEST_F(HostTest, ListensOnSeveralAddressesAndIsReachableOnEach) {
+    HostConfig config;
+    config.listen_addrs = {*wire::Multiaddr::parse("/ip4/127.0.0.1/tcp/0"),
+                           *wire::Multiaddr::parse("/ip6/::1/tcp/0")};
+    Host both(io, crypto::Identity::generate(), config);
+    both.start();
+    const auto addrs = both.listen_addrs();
+    ASSERT_EQ(addrs.size(), 2u);
+    EXPECT_EQ(addrs[0].tcp_target()->kind, wire::TcpTarget::Kind::ip4);
+    EXPECT_EQ(addrs[1].tcp_target()->kind, wire::TcpTarget::Kind::ip6);
+    Host other(io, crypto::Identity::generate(), HostConfig{});
+    other.start();
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await client.dial(addrs[0].with_peer_id(both.peer_id())));
+        EXPECT_TRUE(co_await other.dial(addrs[1].with_peer_id(both.peer_id())));
+        auto rtt = co_await other.ping(both.peer_id());
+        EXPECT_TRUE(rtt);
+        EXPECT_EQ(both.connected_peers().size(), 2u);
+    }());
+}
+
+TEST_F(HostTest, RefusesToListenOnWhatItCannotBind) {
+    HostConfig config;
+    config.listen_addrs = {*wire::Multiaddr::parse("/dns4/localhost/tcp/0")};
+    Host bad(io, crypto::Identity::generate(), config);
+    EXPECT_THROW(bad.start(), std::runtime_error);
+    HostConfig taken;
+    taken.listen_addrs = {server.listen_addrs().front()};  // already bound by the fixture
+    Host clash(io, crypto::Identity::generate(), taken);
+    try {
+        clash.start();
+        FAIL() << "bound a port that is in use";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find(server.listen_addrs().front().to_string()),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 TEST_F(HostTest, StopSaysGoAwayAndClosesEverything) {
     const auto addr = server_addr();
     run_coroutine(io, [&]() -> asio::awaitable<void> {
