@@ -1,20 +1,25 @@
 #!/usr/bin/env node
 // One js-libp2p node for the chainmesh interop tests: TCP + Noise + yamux, identify, ping, and the
-// echo protocol /chainmesh/echo/1.0.0. The C++ chainmesh_interop_peer implements the same command
-// line and prints the same JSON events, so scenario.mjs can put either program in either role.
+// echo protocol /chainmesh/echo/1.0.0, optionally gossipsub on one topic. The C++
+// chainmesh_interop_peer implements the same command line and prints the same JSON events, so
+// scenario.mjs can put either program in either role.
 //
-//   js_peer.mjs listen [--listen MA]...
-//   js_peer.mjs dial ADDR [--listen MA]... [--ping N] [--echo-bytes B] [--echo-streams S]
+//   js_peer.mjs listen [--listen MA]... [--connect ADDR]... [--gossip TOPIC]
+//   js_peer.mjs dial ADDR [--listen MA]... [--connect ADDR]... [--gossip TOPIC]
+//                         [--ping N] [--echo-bytes B] [--echo-streams S]
 //
-// stdout carries one JSON object per line and nothing else; diagnostics go to stderr.
+// stdout carries one JSON object per line and nothing else; diagnostics go to stderr. With
+// --gossip, stdin carries JSON-line commands (publish, scores, mesh).
 // See README.md for the full contract.
 
 import './polyfill.mjs'; // must stay the first import: libp2p needs Promise.withResolvers
 
 import { setMaxListeners } from 'node:events';
 import process from 'node:process';
+import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 
+import { gossipsub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import { noise } from '@libp2p/noise';
 import { ping } from '@libp2p/ping';
@@ -34,6 +39,57 @@ const ECHO_STREAMS_MAX = 1024;
 // whatever window it was already granted, and js yamux grows a stream's window up to 16 MiB
 // (maxStreamWindowSize). The default 4 MiB read buffer limit would reset the stream.
 const ECHO_READ_BUFFER_BYTES = 32 * 1024 * 1024;
+const CONNECT_TIMEOUT_MS = 30_000;
+
+// Gossipsub settings for small local test networks (/work/shared/libp2p-interop.md sections 10
+// and 15). chainmesh_interop_peer uses the same values; README.md lists them.
+function gossipOptions(topic) {
+    return {
+        globalSignaturePolicy: 'StrictSign',
+        D: 4,
+        Dlo: 2,
+        Dhi: 6,
+        Dout: 1,
+        Dlazy: 4,
+        heartbeatInterval: 700,
+        // Publish only to mesh peers (the js default floods our own messages to every subscribed
+        // peer, which would let a broken mesh go unnoticed).
+        floodPublish: false,
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        // Speak only /meshsub/1.x: a peer must not pass these tests by falling back to floodsub.
+        fallbackToFloodsub: false,
+        // msgIdFn deliberately not set: the js StrictSign default, PublicKey protobuf || seqno.
+        scoreParams: {
+            // Every peer is on 127.0.0.1: no IP-colocation penalty.
+            IPColocationFactorWeight: 0,
+            IPColocationFactorWhitelist: new Set(['127.0.0.1']),
+            // js defaults let penalties fade within ~2 s (decay 0.2 per 1 s interval) and apply
+            // no topic scoring at all, so a score check after a test would see 0 whatever
+            // happened. Here every penalty lasts minutes and outweighs the small rewards: one
+            // invalid message (P4) or one behaviour penalty (P7) makes the score negative.
+            behaviourPenaltyWeight: -10,
+            behaviourPenaltyThreshold: 0,
+            behaviourPenaltyDecay: 0.99,
+            decayToZero: 0.01,
+            topics: {
+                [topic]: {
+                    topicWeight: 1,
+                    timeInMeshWeight: 0.01,      // P1: +0.01 per second in the mesh
+                    timeInMeshQuantum: 1000,     // (js counts mesh time in ms)
+                    timeInMeshCap: 3600,
+                    firstMessageDeliveriesWeight: 0.01,  // P2: at most +1
+                    firstMessageDeliveriesDecay: 0.5,
+                    firstMessageDeliveriesCap: 100,
+                    meshMessageDeliveriesWeight: 0,      // P3/P3b off: depend on message rate
+                    meshFailurePenaltyWeight: 0,
+                    invalidMessageDeliveriesWeight: -10, // P4: -10 per invalid message, squared
+                    invalidMessageDeliveriesDecay: 0.99,
+                },
+            },
+        },
+    };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Output
@@ -74,8 +130,10 @@ class UsageError extends Error {
 }
 
 function usage(problem) {
-    throw new UsageError(`${problem}; usage: js_peer.mjs listen [--listen MA]... | ` +
-        'js_peer.mjs dial ADDR [--listen MA]... [--ping N] [--echo-bytes B] [--echo-streams S]');
+    throw new UsageError(`${problem}; usage: ` +
+        'js_peer.mjs listen [--listen MA]... [--connect ADDR]... [--gossip TOPIC] | ' +
+        'js_peer.mjs dial ADDR [--listen MA]... [--connect ADDR]... [--gossip TOPIC] ' +
+        '[--ping N] [--echo-bytes B] [--echo-streams S]');
 }
 
 function nonNegativeInt(name, text, fallback) {
@@ -107,6 +165,8 @@ function parseCommandLine(argv) {
             strict: true,
             options: {
                 listen: { type: 'string', multiple: true },
+                connect: { type: 'string', multiple: true },
+                gossip: { type: 'string', multiple: true },
                 ping: { type: 'string' },
                 'echo-bytes': { type: 'string' },
                 'echo-streams': { type: 'string' },
@@ -123,7 +183,25 @@ function parseCommandLine(argv) {
         pings: nonNegativeInt('ping', values.ping, 0),
         echoBytes: nonNegativeInt('echo-bytes', values['echo-bytes'], 0),
         echoStreams: nonNegativeInt('echo-streams', values['echo-streams'], 1),
+        connect: (values.connect ?? []).map((text) => {
+            const target = multiaddr(text);
+            const remotePeer = peerIdOf(target);
+            if (remotePeer == null) {
+                usage(`--connect address must end in /p2p/<peer id>: ${text}`);
+            }
+            return { target, remotePeer };
+        }),
+        gossipTopic: undefined,
     };
+    if (values.gossip !== undefined) {
+        if (values.gossip.length !== 1) {
+            usage('--gossip may be given only once');
+        }
+        if (values.gossip[0] === '') {
+            usage('--gossip wants a non-empty topic');
+        }
+        config.gossipTopic = values.gossip[0];
+    }
     if (mode === 'listen') {
         if (positionals.length !== 1) {
             usage('listen takes no positional arguments');
@@ -363,7 +441,16 @@ async function echoOnce(connection, k, totalBytes, signal) {
 // ---------------------------------------------------------------------------------------------
 // The node
 
-async function startNode(listen) {
+// Starts the node; with a gossip topic it also runs gossipsub (node.services.pubsub) and has
+// subscribed to the topic before the "listening" event is printed.
+async function startNode(listen, gossipTopic) {
+    const services = {
+        identify: identify(),
+        ping: ping(),
+    };
+    if (gossipTopic !== undefined) {
+        services.pubsub = gossipsub(gossipOptions(gossipTopic));
+    }
     const node = await createLibp2p({
         addresses: { listen },
         transports: [tcp()],
@@ -371,11 +458,11 @@ async function startNode(listen) {
         streamMuxers: [yamux()],
         // No peer discovery, DHT, autonat, relay or upnp: nothing leaves loopback.
         peerDiscovery: [],
-        services: {
-            identify: identify(),
-            ping: ping(),
-        },
+        services,
     });
+    if (gossipTopic !== undefined) {
+        node.services.pubsub.subscribe(gossipTopic);
+    }
     await node.handle(ECHO_PROTOCOL, (stream, connection) => {
         serveEcho(stream).catch((err) => {
             log(`echo stream from ${connection.remotePeer} failed: ${err.message}`);
@@ -445,10 +532,135 @@ function waitForIdentify(node, peerId, timeoutMs) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Modes
+// Gossip: events about the topic on stdout, JSON-line commands on stdin
 
-async function runListen(config) {
-    const node = await startNode(config.listen);
+const utf8Decoder = new TextDecoder();  // not fatal: invalid UTF-8 becomes U+FFFD
+const utf8Encoder = new TextEncoder();
+
+class Gossip {
+    constructor(node, topic) {
+        this.node = node;
+        this.pubsub = node.services.pubsub;
+        this.topic = topic;
+        this.lastMesh = '[]';     // JSON of the last mesh we printed (the mesh starts empty)
+        this.meshCheckQueued = false;
+        this.queue = Promise.resolve();  // commands run one after another, in input order
+
+        this.pubsub.addEventListener('message', (evt) => {
+            const msg = evt.detail;
+            if (msg.topic !== this.topic) {
+                return;
+            }
+            emit({
+                event: 'gossip',
+                topic: msg.topic,
+                data: utf8Decoder.decode(msg.data),
+                from: msg.type === 'signed' ? msg.from.toString() : '',
+            });
+        });
+        // The mesh changes in heartbeats, on GRAFT/PRUNE (sent or received) and when a peer
+        // disconnects. The graft/prune events also fire for GRAFTs that were refused, so we
+        // compare the actual mesh with what we last printed instead of trusting the events.
+        const queueMeshCheck = () => {
+            if (!this.meshCheckQueued) {
+                this.meshCheckQueued = true;
+                setImmediate(() => {
+                    this.meshCheckQueued = false;
+                    this.reportMeshIfChanged();
+                });
+            }
+        };
+        this.pubsub.addEventListener('gossipsub:heartbeat', queueMeshCheck);
+        this.pubsub.addEventListener('gossipsub:graft', queueMeshCheck);
+        this.pubsub.addEventListener('gossipsub:prune', queueMeshCheck);
+        node.addEventListener('connection:close', queueMeshCheck);
+    }
+
+    meshPeers() {
+        return this.pubsub.getMeshPeers(this.topic).map(String).sort();
+    }
+
+    reportMeshIfChanged() {
+        const peers = this.meshPeers();
+        const json = JSON.stringify(peers);
+        if (json !== this.lastMesh) {
+            this.lastMesh = json;
+            emit({ event: 'mesh', topic: this.topic, peers });
+        }
+    }
+
+    // Reads commands until stdin ends, then calls onEnd() after the last command has run.
+    readCommands(onEnd) {
+        const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+        lines.on('line', (line) => {
+            if (line.trim() === '') {
+                return;
+            }
+            this.queue = this.queue.then(() => this.run(line)).catch(fail);
+        });
+        lines.on('close', () => {
+            this.queue = this.queue.then(onEnd, fail);
+        });
+        process.stdin.on('error', () => lines.close());
+    }
+
+    async run(line) {
+        let command;
+        try {
+            command = JSON.parse(line);
+        } catch {
+            throw new UsageError(`stdin line is not JSON: ${line}`);
+        }
+        if (command === null || typeof command !== 'object' || typeof command.cmd !== 'string') {
+            throw new UsageError(`stdin line is not a JSON command: ${line}`);
+        }
+        switch (command.cmd) {
+        case 'publish': {
+            if (command.topic !== this.topic) {
+                throw new UsageError(`publish: topic ${JSON.stringify(command.topic)} is not the ` +
+                    `--gossip topic ${JSON.stringify(this.topic)}`);
+            }
+            if (typeof command.data !== 'string') {
+                throw new UsageError(`publish: data must be a string: ${line}`);
+            }
+            const result = await this.pubsub.publish(this.topic, utf8Encoder.encode(command.data));
+            if (result.recipients.length === 0) {
+                log(`warning: published ${JSON.stringify(command.data)} to no peer (empty mesh?)`);
+            }
+            emit({ event: 'published', topic: this.topic, data: command.data });
+            break;
+        }
+        case 'scores': {
+            const scores = {};
+            for (const peer of this.node.getPeers()) {
+                const id = peer.toString();
+                scores[id] = this.pubsub.getScore(id);
+            }
+            emit({ event: 'scores', scores });
+            break;
+        }
+        case 'mesh': {
+            const peers = this.meshPeers();
+            this.lastMesh = JSON.stringify(peers);
+            emit({ event: 'mesh', topic: this.topic, peers });
+            break;
+        }
+        default:
+            throw new UsageError(`unknown command ${JSON.stringify(command.cmd)}`);
+        }
+    }
+}
+
+// Dials every --connect address (no ping, no echo). Each must connect within the time limit.
+async function connectAll(node, targets) {
+    for (const { target, remotePeer } of targets) {
+        const connection = await node.dial(target, { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) });
+        log(`connected to ${remotePeer} via ${connection.remoteAddr} (--connect)`);
+    }
+}
+
+// Serves until stdin ends (after running every command in it, with --gossip) or a signal.
+function serveUntilStdinEnds(node, gossip) {
     let stopping = false;
     const shutdown = async (why) => {
         if (stopping) {
@@ -461,10 +673,24 @@ async function runListen(config) {
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
-    process.stdin.on('end', () => shutdown('stdin closed'));
-    process.stdin.on('error', () => shutdown('stdin error'));
-    process.stdin.on('data', () => {});  // discard input; we only watch for its end
-    process.stdin.resume();
+    if (gossip) {
+        gossip.readCommands(() => shutdown('stdin closed'));
+    } else {
+        process.stdin.on('end', () => shutdown('stdin closed'));
+        process.stdin.on('error', () => shutdown('stdin error'));
+        process.stdin.on('data', () => {});  // discard input; we only watch for its end
+        process.stdin.resume();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Modes
+
+async function runListen(config) {
+    const node = await startNode(config.listen, config.gossipTopic);
+    const gossip = config.gossipTopic === undefined ? null : new Gossip(node, config.gossipTopic);
+    serveUntilStdinEnds(node, gossip);
+    await connectAll(node, config.connect);
 }
 
 async function runDial(config) {
@@ -474,13 +700,19 @@ async function runDial(config) {
     const signal = AbortSignal.timeout(OVERALL_TIMEOUT_MS);
     setMaxListeners(Infinity, signal);  // shared by every echo stream
 
-    const node = await startNode(config.listen);
+    const node = await startNode(config.listen, config.gossipTopic);
+    let gossip = null;
+    if (config.gossipTopic !== undefined) {
+        gossip = new Gossip(node, config.gossipTopic);
+        serveUntilStdinEnds(node, gossip);  // commands are accepted from the start
+    }
     const remote = config.remotePeer;
     const identified = waitForIdentify(node, remote, IDENTIFY_TIMEOUT_MS);
     identified.catch(() => {});  // awaited below; avoid an unhandled rejection meanwhile
 
     const connection = await node.dial(config.target, { signal });
     log(`connected to ${remote} via ${connection.remoteAddr}`);
+    await connectAll(node, config.connect);
     await identified;
 
     for (let i = 0; i < config.pings; i++) {
@@ -504,6 +736,9 @@ async function runDial(config) {
 
     emit({ event: 'done' });
     clearTimeout(deadline);
+    if (gossip) {
+        return;  // keep serving gossip until stdin closes (serveUntilStdinEnds)
+    }
     await stopNode(node);
     process.exit(0);
 }

@@ -32,6 +32,7 @@ const REQUIRED_PROTOCOLS = ['/ipfs/id/1.0.0', '/ipfs/ping/1.0.0', ECHO_PROTOCOL]
 const STARTUP_TIMEOUT_MS = 20_000;
 const LATE_IDENTIFY_TIMEOUT_MS = 10_000;
 const SHUTDOWN_TIMEOUT_MS = 10_000;
+const BUDGET_MARGIN_MS = 500;
 const MIB = 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
@@ -138,12 +139,18 @@ class Peer {
         return this.events.filter((e) => e.event === kind);
     }
 
-    // Resolves with the first event matching `predicate`. Rejects if the peer reports an error,
-    // exits before such an event, or `timeoutMs` elapse.
+    // Resolves with the first event matching `predicate` (called as predicate(event, index)).
+    // Rejects if the peer reports an error, exits before such an event, or `timeoutMs` elapse.
     waitFor(what, predicate, timeoutMs) {
+        return this.waitUntil(what, () => this.events.find(predicate), timeoutMs);
+    }
+
+    // Resolves with the first truthy value `condition()` returns; it is called now and after
+    // every new event. Rejects like waitFor.
+    waitUntil(what, condition, timeoutMs) {
         const wait = new Promise((resolve, reject) => {
             const test = () => {
-                const found = this.events.find(predicate);
+                const found = condition();
                 if (found) {
                     this.waiters.delete(test);
                     resolve(found);
@@ -170,6 +177,19 @@ class Peer {
 
     alive() {
         return this.exit === null;
+    }
+
+    // Writes one JSON-line command to the peer's stdin.
+    send(command) {
+        this.child.stdin.write(`${JSON.stringify(command)}\n`);
+    }
+
+    // Sends `command` and resolves with the first `kind` event printed after it.
+    request(command, kind, timeoutMs) {
+        const from = this.events.length;
+        this.send(command);
+        return this.waitFor(`a "${kind}" event answering ${JSON.stringify(command)}`,
+            (e, i) => i >= from && e.event === kind, timeoutMs);
     }
 
     closeStdin() {
@@ -218,9 +238,10 @@ class Harness {
         return Math.max(0, this.deadline - performance.now());
     }
 
-    // Waits for at most the smaller of `capMs` and the scenario's remaining time.
+    // Waits for at most the smaller of `capMs` and the scenario's remaining time, less a margin
+    // so that a step's own timeout (which says what was missing) fires before the scenario's.
     budget(capMs = Infinity) {
-        return Math.min(capMs, this.remainingMs());
+        return Math.min(capMs, Math.max(0, this.remainingMs() - BUDGET_MARGIN_MS));
     }
 
     // kind: 'js' (js_peer.mjs) or 'cpp' (chainmesh_interop_peer, or a .mjs file under --self-test).
@@ -292,12 +313,17 @@ function withoutP2p(addr) {
 async function startListener(h, kind, role = 'listener') {
     h.phase = `starting the ${kind} ${role}`;
     const peer = h.spawn(kind, role, ['listen', '--listen', LOOPBACK_LISTEN]);
+    return { peer, ...(await awaitListening(h, peer)) };
+}
+
+// Waits for a started peer's "listening" event, checks it, returns {listening, dialAddr}.
+async function awaitListening(h, peer) {
     const listening = await peer.waitFor('"listening"', (e) => e.event === 'listening',
         h.budget(STARTUP_TIMEOUT_MS));
     checkListening(peer, listening);
     const dialAddr = listening.addrs.find((a) => a.startsWith(LOOPBACK_TCP_PREFIX));
     check(dialAddr, `${peer.name} listens on no ${LOOPBACK_TCP_PREFIX} address: ${listening.addrs}`);
-    return { peer, listening, dialAddr };
+    return { listening, dialAddr };
 }
 
 function checkListening(peer, e) {
@@ -445,8 +471,283 @@ async function pairScenario(h, { listenerKind, dialerKind, pings, echoBytes, ech
 }
 
 // ---------------------------------------------------------------------------------------------
-// The scenarios. A = listener, B = dialer. Later scenarios (gossipsub, ...) add rows here and
-// may build on Harness, startListener, Peer.waitFor and Problems.
+// Gossipsub: four peers in a line, every one with --gossip GOSSIP_TOPIC. Each peer after the
+// first connects to the one before it, so a message from one end crosses both implementations
+// twice (e.g. cpp A - js B - cpp C - js D). Every node reads publish/scores/mesh commands on
+// stdin and prints gossip/mesh/published/scores events (README.md, "Gossip").
+
+const GOSSIP_TOPIC = '/chainmesh/interop/1.0.0';
+const LINE_ROLES = ['A', 'B', 'C', 'D'];
+const MESH_TIMEOUT_MS = 30_000;
+const COMMAND_TIMEOUT_MS = 10_000;
+const DELIVERY_TIMEOUT_MS = 60_000;
+// After the last expected message arrived, how long we keep listening for duplicates.
+const DUPLICATE_GRACE_MS = 1_500;
+
+function sameMembers(a, b) {
+    return Array.isArray(a) && a.length === b.length && [...a].sort().join(' ') === [...b].sort().join(' ');
+}
+
+function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function percentile(sorted, p) {
+    if (sorted.length === 0) {
+        return NaN;
+    }
+    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+// layout: one {kind, how} per node; how is 'listen' (first node only), 'connect' (listen mode
+// with --connect to the previous node) or 'dial' (dial mode to the previous node, which then
+// stays up for commands until stdin closes). Returns the nodes:
+// {role, kind, how, peer, id, dialAddr, neighbours: [peer ids]}.
+async function startLine(h, layout) {
+    const nodes = [];
+    for (const [i, { kind, how }] of layout.entries()) {
+        const role = LINE_ROLES[i];
+        const previous = nodes[i - 1];
+        let args;
+        if (i === 0) {
+            check(how === 'listen', 'the first node of a line must listen');
+            args = ['listen', '--listen', LOOPBACK_LISTEN, '--gossip', GOSSIP_TOPIC];
+        } else if (how === 'connect') {
+            args = ['listen', '--listen', LOOPBACK_LISTEN, '--connect', previous.dialAddr,
+                '--gossip', GOSSIP_TOPIC];
+        } else if (how === 'dial') {
+            args = ['dial', previous.dialAddr, '--listen', LOOPBACK_LISTEN, '--gossip', GOSSIP_TOPIC];
+        } else {
+            throw new Error(`bad line layout entry ${how}`);
+        }
+        h.phase = `starting ${kind} ${role}`;
+        const peer = h.spawn(kind, role, args);
+        const { listening, dialAddr } = await awaitListening(h, peer);
+        nodes.push({ role, kind, how, peer, id: listening.peer_id, dialAddr, neighbours: [] });
+    }
+    for (const [i, node] of nodes.entries()) {
+        node.neighbours = [nodes[i - 1], nodes[i + 1]].filter(Boolean).map((n) => n.id);
+    }
+    return nodes;
+}
+
+function describeLine(nodes) {
+    return nodes.map((n) => `${n.peer.name}${n.how === 'listen' ? '' : ` (${n.how})`}`).join(' - ');
+}
+
+// Waits until every node's mesh for the topic is exactly its neighbours in the line (at most 2
+// peers each, below D = 4, so every node grafts all of them and nothing gets pruned), then asks
+// each node with the "mesh" command and checks the answer. Returns the seconds that took.
+async function waitForFullMeshes(h, nodes, since) {
+    h.phase = 'waiting for the gossipsub meshes';
+    const name = (id) => nodes.find((n) => n.id === id)?.peer.name ?? id;
+    await Promise.all(nodes.map(async (node) => {
+        try {
+            await node.peer.waitFor(`a mesh of ${node.neighbours.map(name).join(' + ')}`,
+                (e) => e.event === 'mesh' && e.topic === GOSSIP_TOPIC && sameMembers(e.peers, node.neighbours),
+                h.budget(MESH_TIMEOUT_MS));
+        } catch (err) {
+            const last = node.peer.eventsOf('mesh').at(-1);
+            throw new ScenarioError(`${err.message}; its last mesh event: ` +
+                (last ? JSON.stringify(last.peers.map(name)) : 'none'));
+        }
+    }));
+    const meshSeconds = (performance.now() - since) / 1000;
+
+    const replies = await Promise.all(nodes.map((node) => node.peer.request({ cmd: 'mesh' }, 'mesh',
+        h.budget(COMMAND_TIMEOUT_MS))));
+    const problems = new Problems();
+    for (const [i, node] of nodes.entries()) {
+        problems.expect(replies[i].topic === GOSSIP_TOPIC,
+            `${node.peer.name}: mesh reply topic ${JSON.stringify(replies[i].topic)}`);
+        problems.expect(sameMembers(replies[i].peers, node.neighbours),
+            `${node.peer.name}: mesh reply ${JSON.stringify(replies[i].peers)}, expected ` +
+            JSON.stringify(node.neighbours));
+    }
+    problems.throwIfAny('"mesh" command');
+    return meshSeconds;
+}
+
+// Publishes every message of `plan` (Map node -> [data strings]) through stdin commands, all
+// written at once, publishers interleaved. Waits until every node printed a "gossip" event for
+// each message published by the other nodes, listens DUPLICATE_GRACE_MS longer, then checks
+// author, topic, duplicates and strays. Returns delivery statistics.
+async function publishAndCheckDelivery(h, nodes, plan) {
+    h.phase = 'publishing';
+    const authorOf = new Map();     // data -> publishing node
+    const sentAt = new Map();       // data -> performance.now() when the command was written
+    const firstSeen = new Map();    // node -> event count before publishing
+    for (const node of nodes) {
+        firstSeen.set(node, node.peer.events.length);
+    }
+    for (const [node, messages] of plan) {
+        for (const data of messages) {
+            check(!authorOf.has(data), `message ${data} planned twice`);
+            authorOf.set(data, node);
+        }
+    }
+    const rounds = Math.max(...[...plan.values()].map((m) => m.length));
+    const started = performance.now();
+    for (let k = 0; k < rounds; k++) {
+        for (const [node, messages] of plan) {
+            if (k < messages.length) {
+                sentAt.set(messages[k], performance.now());
+                node.peer.send({ cmd: 'publish', topic: GOSSIP_TOPIC, data: messages[k] });
+            }
+        }
+    }
+    const gossipOf = (node) => node.peer.events.filter((e, i) => i >= firstSeen.get(node) && e.event === 'gossip');
+    const expectedAt = (node) => [...authorOf].filter(([, author]) => author !== node).map(([data]) => data);
+
+    const publishedOk = Promise.all([...plan].map(([node, messages]) => node.peer.waitUntil(
+        `${messages.length} "published" events`,
+        () => node.peer.eventsOf('published').length >= messages.length,
+        h.budget(DELIVERY_TIMEOUT_MS))));
+    h.phase = 'waiting for gossip deliveries';
+    const deliveredOk = Promise.all(nodes.map((node) => {
+        const expected = new Set(expectedAt(node));
+        return node.peer.waitUntil(`gossip events for all ${expected.size} messages of the others`,
+            () => {
+                const seen = new Set(gossipOf(node).map((e) => e.data).filter((d) => expected.has(d)));
+                return seen.size === expected.size;
+            }, h.budget(DELIVERY_TIMEOUT_MS));
+    }));
+    let deliveryError = null;
+    await Promise.all([publishedOk, deliveredOk]).catch((err) => {
+        deliveryError = err;
+    });
+    const deliveredSeconds = (performance.now() - started) / 1000;
+    if (!deliveryError) {
+        await sleep(Math.min(DUPLICATE_GRACE_MS, h.budget()));
+    }
+
+    h.phase = 'checking gossip deliveries';
+    const problems = new Problems();
+    const latencies = [];
+    let deliveries = 0;
+    for (const [node, messages] of plan) {
+        const published = node.peer.eventsOf('published');
+        const publishedData = published.map((e) => e.data);
+        problems.expect(sameMembers(publishedData, messages) && new Set(publishedData).size === messages.length,
+            `${node.peer.name}: published events for ${publishedData.length} messages, expected each ` +
+            `of its ${messages.length} once`);
+        for (const e of published) {
+            problems.expect(e.topic === GOSSIP_TOPIC, `${node.peer.name}: published event with topic ${e.topic}`);
+        }
+    }
+    for (const node of nodes) {
+        const counts = new Map();
+        for (const e of gossipOf(node)) {
+            const author = authorOf.get(e.data);
+            if (!problems.expect(author !== undefined,
+                `${node.peer.name}: gossip event for a message nobody published: ${JSON.stringify(e)}`)) {
+                continue;
+            }
+            counts.set(e.data, (counts.get(e.data) ?? 0) + 1);
+            problems.expect(author !== node, `${node.peer.name} received its own message ${e.data}`);
+            problems.expect(e.from === author.id,
+                `${node.peer.name}: message ${e.data} has from ${e.from}, expected ${author.id} (${author.peer.name})`);
+            problems.expect(e.topic === GOSSIP_TOPIC, `${node.peer.name}: message ${e.data} on topic ${e.topic}`);
+            if (counts.get(e.data) === 1 && author !== node) {
+                deliveries++;
+                latencies.push(Math.max(0, Math.round(e.at_ms - sentAt.get(e.data))));
+            }
+        }
+        const duplicates = [...counts].filter(([, n]) => n > 1);
+        problems.expect(duplicates.length === 0, `${node.peer.name}: ${duplicates.length} messages delivered ` +
+            `more than once, e.g. ${duplicates.slice(0, 3).map(([d, n]) => `${d} x${n}`).join(', ')}`);
+        const missing = expectedAt(node).filter((d) => !counts.has(d));
+        problems.expect(missing.length === 0, `${node.peer.name}: ${missing.length} messages never arrived, ` +
+            `e.g. ${missing.slice(0, 5).join(', ')}`);
+    }
+    if (deliveryError && problems.list.length === 0) {
+        throw deliveryError;
+    }
+    problems.throwIfAny(deliveryError ? `${deliveryError.message}; delivery checks` : 'delivery checks');
+    latencies.sort((a, b) => a - b);
+    return { messages: authorOf.size, deliveries, deliveredSeconds, latencies };
+}
+
+// Asks every node for its scores; every connected neighbour must be listed and none below 0.
+async function checkScores(h, nodes) {
+    h.phase = 'asking for peer scores';
+    const replies = await Promise.all(nodes.map((node) => node.peer.request({ cmd: 'scores' }, 'scores',
+        h.budget(COMMAND_TIMEOUT_MS))));
+    const problems = new Problems();
+    const all = [];
+    for (const [i, node] of nodes.entries()) {
+        const scores = replies[i].scores;
+        if (!problems.expect(scores !== null && typeof scores === 'object' && !Array.isArray(scores),
+            `${node.peer.name}: scores is ${JSON.stringify(scores)}, not an object`)) {
+            continue;
+        }
+        for (const id of node.neighbours) {
+            problems.expect(Object.hasOwn(scores, id), `${node.peer.name}: no score for its neighbour ${id}`);
+        }
+        for (const [id, score] of Object.entries(scores)) {
+            const other = nodes.find((n) => n.id === id)?.peer.name ?? id;
+            if (problems.expect(typeof score === 'number' && Number.isFinite(score),
+                `${node.peer.name}: score of ${other} is ${JSON.stringify(score)}`)) {
+                problems.expect(score >= 0, `${node.peer.name} scores ${other} at ${score} (< 0)`);
+                all.push(score);
+            }
+        }
+    }
+    problems.throwIfAny('peer scores');
+    return all;
+}
+
+// Closes every node's stdin; each must exit 0 without having reported an error, and the dial
+// mode nodes must have printed "done".
+async function stopLine(h, nodes) {
+    h.phase = 'stopping the line';
+    for (const node of nodes) {
+        check(node.peer.alive(), `${node.peer.name} exited early (${describeExit(node.peer.exit ?? {})})`);
+    }
+    const exits = await Promise.all(nodes.map((node) => node.peer.stop(h.budget(SHUTDOWN_TIMEOUT_MS))));
+    const problems = new Problems();
+    for (const [i, node] of nodes.entries()) {
+        const error = node.peer.firstError();
+        problems.expect(!error, `${node.peer.name} reported an error: ${error?.message}`);
+        problems.expect(exits[i].code === 0,
+            `${node.peer.name} ended with ${describeExit(exits[i])} after stdin closed (expected 0)`);
+        if (node.how === 'dial') {
+            problems.expect(node.peer.eventsOf('done').length === 1, `${node.peer.name} (dial mode) printed no "done"`);
+        }
+    }
+    problems.throwIfAny('shutdown');
+}
+
+function formatLatencies(latencies) {
+    return `p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, ` +
+        `max ${latencies.at(-1)} ms`;
+}
+
+// layout: see startLine; plan(nodes) -> Map node -> [data strings].
+async function gossipLineScenario(h, layout, plan) {
+    const started = performance.now();
+    const nodes = await startLine(h, layout);
+    const allListening = performance.now();
+    const meshSeconds = await waitForFullMeshes(h, nodes, allListening);
+    const stats = await publishAndCheckDelivery(h, nodes, plan(nodes));
+    const scores = await checkScores(h, nodes);
+    await stopLine(h, nodes);
+    return `${describeLine(nodes)}: all listening after ${((allListening - started) / 1000).toFixed(2)} s, ` +
+        `meshes complete ${meshSeconds.toFixed(2)} s later; ` +
+        `${stats.messages} messages, ${stats.deliveries} deliveries in ${stats.deliveredSeconds.toFixed(2)} s ` +
+        `(${(stats.deliveries / stats.deliveredSeconds).toFixed(0)}/s; from publish command: ` +
+        `${formatLatencies(stats.latencies)}), no duplicates; ` +
+        `scores all >= 0 (min ${Math.min(...scores).toFixed(3)}, max ${Math.max(...scores).toFixed(3)})`;
+}
+
+function manyMessages(node, count) {
+    return Array.from({ length: count }, (_, k) => `${node.role}#${String(k).padStart(3, '0')} from ${node.kind}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenarios. Pair scenarios: A = listener, B = dialer. Gossip scenarios: a line A - B - C - D
+// (see gossipLineScenario). New rows may build on Harness, startListener, Peer.waitFor/waitUntil/
+// request and Problems.
 
 const SCENARIOS = {
     'cpp-dials-js': (h) => pairScenario(h, {
@@ -465,6 +766,21 @@ const SCENARIOS = {
         listenerKind: 'cpp', dialerKind: 'js', pings: 0, echoBytes: 65536, echoStreams: 64,
         fullIdentify: false,
     }),
+    // cpp A <- js B (listen --connect A) <- cpp C (dial B) <- js D (dial C); one message each.
+    'gossip-mesh': (h) => gossipLineScenario(h, [
+        { kind: 'cpp', how: 'listen' },
+        { kind: 'js', how: 'connect' },
+        { kind: 'cpp', how: 'dial' },
+        { kind: 'js', how: 'dial' },
+    ], (nodes) => new Map(nodes.map((n) => [n, [`hello from ${n.role} (${n.kind})`]]))),
+    // The mirror image, js A - cpp B - js C - cpp D, so each implementation plays each mode;
+    // 100 messages from each end, published back to back.
+    'gossip-mesh-many': (h) => gossipLineScenario(h, [
+        { kind: 'js', how: 'listen' },
+        { kind: 'cpp', how: 'connect' },
+        { kind: 'js', how: 'dial' },
+        { kind: 'cpp', how: 'dial' },
+    ], (nodes) => new Map([nodes[0], nodes.at(-1)].map((n) => [n, manyMessages(n, 100)]))),
 };
 
 // ---------------------------------------------------------------------------------------------
