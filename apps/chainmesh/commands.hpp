@@ -18,5 +18,8 @@ Command add_keygen_command(CLI::App& app);
 Command add_id_command(CLI::App& app);
 Command add_ping_command(CLI::App& app);
 Command add_listen_command(CLI::App& app);
+Command add_genesis_command(CLI::App& app);
+Command add_address_command(CLI::App& app);
+Command add_tx_command(CLI::App& app);
 
 }  // namespace chainmesh::app

@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
     add(chainmesh::app::add_ping_command, "ping", "dial a peer and measure round trips");
     add(chainmesh::app::add_listen_command, "listen",
         "run a host that answers ping and identify, and log peers");
+    add(chainmesh::app::add_genesis_command, "genesis", "make a genesis file");
+    add(chainmesh::app::add_address_command, "address", "print the account address of a key");
+    add(chainmesh::app::add_tx_command, "tx", "transactions: sign offline");
 
     try {
         app.parse(argc, argv);

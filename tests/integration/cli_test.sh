@@ -32,6 +32,30 @@ grep -q "chmod 600" "$dir/err" || fail "permission message: $(cat "$dir/err")"
 chmod 600 "$dir/a.key"
 ok "key file protections"
 
+# address, genesis new and tx sign work offline and refuse bad input by name.
+addr_a=$("$bin" address --key "$dir/a.key")
+[[ $addr_a == cm* && ${#addr_a} == 50 ]] || fail "address printed '$addr_a'"
+"$bin" keygen --out "$dir/c.key" >/dev/null 2>&1
+addr_c=$("$bin" address --key "$dir/c.key")
+"$bin" genesis new --out "$dir/genesis.toml" --network clinet --alloc "$addr_a=1000" >/dev/null 2>&1
+grep -q 'network = "clinet"' "$dir/genesis.toml" || fail "genesis: $(cat "$dir/genesis.toml")"
+grep -q "\"$addr_a\" = 1000" "$dir/genesis.toml" || fail "genesis allocation missing"
+if "$bin" genesis new --out "$dir/genesis.toml" 2>"$dir/err"; then fail "genesis overwrote"; fi
+grep -q "already exists" "$dir/err" || fail "genesis overwrite message: $(cat "$dir/err")"
+if "$bin" genesis new --out "$dir/g2.toml" --alloc "$addr_a=lots" 2>"$dir/err"; then fail "bad amount"; fi
+grep -q "bad --alloc amount 'lots'" "$dir/err" || fail "alloc message: $(cat "$dir/err")"
+if "$bin" genesis new --out "$dir/g2.toml" --consensus raft 2>"$dir/err"; then fail "raft"; fi
+grep -q "'raft'" "$dir/err" || fail "consensus message: $(cat "$dir/err")"
+tx=$("$bin" tx sign --key "$dir/a.key" --to "$addr_c" --amount 5 --fee 1 --nonce 0 \
+      --network clinet --memo hello 2>/dev/null)
+[[ $tx =~ ^[0-9a-f]+$ ]] || fail "tx sign printed '$tx'"
+grep -q "$(printf hello | od -An -tx1 | tr -d ' \n')" <<<"$tx" || fail "memo not in the transaction"
+if "$bin" tx sign --key "$dir/a.key" --to "${addr_c}x" --amount 5 --fee 1 --nonce 0 2>"$dir/err"; then
+    fail "bad recipient accepted"
+fi
+grep -q "bad --to" "$dir/err" || fail "recipient message: $(cat "$dir/err")"
+ok "address, genesis new, tx sign"
+
 # listen prints its addresses; ping reaches it and exits 0.
 mkfifo "$dir/listen.out"
 "$bin" listen --listen /ip4/127.0.0.1/tcp/0 --key "$dir/a.key" >"$dir/listen.out" 2>"$dir/listen.log" &
