@@ -1,16 +1,21 @@
 // chainmesh_interop_peer: the C++ side of the interop tests, with the same command line and
 // JSON-lines output as js_peer.mjs, so scenario.mjs can put either in either role.
 //
-//   chainmesh_interop_peer listen [--listen ADDR]
-//   chainmesh_interop_peer dial ADDR [--listen ADDR] [--ping N] [--echo-bytes B] [--echo-streams S]
+//   chainmesh_interop_peer listen [--listen ADDR] [--connect ADDR]... [--gossip TOPIC]
+//   chainmesh_interop_peer dial ADDR [--listen ADDR] [--connect ADDR]... [--gossip TOPIC]
+//                                    [--ping N] [--echo-bytes B] [--echo-streams S]
 //
 // Serves ping, identify and the echo protocol /chainmesh/echo/1.0.0. Listen mode runs until
-// stdin closes; dial mode exits 0 after its checks pass, 1 on the first failure.
+// stdin closes; dial mode exits 0 after its checks pass, 1 on the first failure. With
+// --gossip, the peer joins the topic, prints gossip and mesh events, answers the JSON-line
+// commands publish, scores and mesh from stdin, and runs until stdin closes in either mode
+// (the contract is in README.md).
 
 #include <chainmesh/crypto/identity.hpp>
 #include <chainmesh/net/host.hpp>
 #include <chainmesh/net/signal.hpp>
 #include <chainmesh/net/timeout.hpp>
+#include <chainmesh/node/gossip_service.hpp>
 #include <chainmesh/util/log.hpp>
 
 #include <CLI/CLI.hpp>
@@ -19,12 +24,16 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <iostream>
+#include <random>
 
 namespace asio = boost::asio;
 using namespace chainmesh;
@@ -134,12 +143,146 @@ struct Options {
     std::string mode;
     std::string target;
     std::vector<std::string> listen{"/ip4/127.0.0.1/tcp/0"};
+    std::vector<std::string> connect;
+    std::string gossip_topic;
     int pings = 0;
     std::size_t echo_bytes = 0;
     std::size_t echo_streams = 1;
 };
 
-asio::awaitable<int> run_dial(net::Host& host, const Options& options) {
+// The gossip side of the contract: events for deliveries and mesh changes, and the stdin
+// commands. Scores use the router's own parameters (small local-test mesh, IP colocation off).
+class GossipPeer {
+public:
+    GossipPeer(asio::io_context& io, net::Host& host, asio::thread_pool& workers, std::string topic)
+        : m_host(host), m_service(io, host, config(), Rng(std::random_device{}()), workers),
+          m_topic(std::move(topic)) {
+        m_service.start();
+        m_service.subscribe(m_topic, [this](const pubsub::DeliverMessage& m) {
+            if (m.author && *m.author == m_host.peer_id()) {
+                return;  // our own publish
+            }
+            emit({{"event", "gossip"},
+                  {"topic", m.topic},
+                  {"data", std::string(as_string(m.data))},
+                  {"from", m.author ? m.author->to_string() : ""}});
+        });
+        m_service.add_heartbeat_listener([this] { print_mesh_if_changed(); });
+    }
+
+    // Returns false on a command the contract does not allow.
+    bool handle(const std::string& line) {
+        const json command = json::parse(line, nullptr, false);
+        if (command.is_discarded() || !command.is_object() || !command.contains("cmd")) {
+            return false;
+        }
+        const std::string cmd = command["cmd"].is_string() ? command["cmd"].get<std::string>() : "";
+        if (cmd == "publish") {
+            if (!command.contains("data") || !command["data"].is_string() ||
+                command.value("topic", std::string()) != m_topic) {
+                return false;
+            }
+            const std::string data = command["data"];
+            if (!m_service.publish(m_topic, to_bytes(data))) {
+                return false;
+            }
+            emit({{"event", "published"}, {"topic", m_topic}, {"data", data}});
+        } else if (cmd == "scores") {
+            json scores = json::object();
+            for (const auto& peer : m_host.connected_peers()) {
+                scores[peer.to_string()] = m_service.router().score(peer);
+            }
+            emit({{"event", "scores"}, {"scores", scores}});
+        } else if (cmd == "mesh") {
+            m_printed_mesh = mesh();
+            emit({{"event", "mesh"}, {"topic", m_topic}, {"peers", m_printed_mesh}});
+        } else {
+            return false;
+        }
+        return true;
+    }
+
+private:
+    static pubsub::GossipConfig config() {
+        pubsub::GossipConfig c;
+        c.d = 4;
+        c.d_lo = 2;
+        c.d_hi = 6;
+        c.d_out = 1;
+        c.d_lazy = 4;
+        c.d_score = 2;
+        c.heartbeat_interval = std::chrono::milliseconds(700);
+        c.flood_publish = false;  // messages must travel the mesh, as the js peer's do
+        c.score.ip_colocation_factor_weight = 0;
+        return c;
+    }
+
+    std::vector<std::string> mesh() const {
+        std::vector<std::string> peers;
+        for (const auto& peer : m_service.router().mesh_peers(m_topic)) {
+            peers.push_back(peer.to_string());
+        }
+        std::sort(peers.begin(), peers.end());
+        return peers;
+    }
+
+    void print_mesh_if_changed() {
+        auto now = mesh();
+        if (now != m_printed_mesh) {
+            m_printed_mesh = now;
+            emit({{"event", "mesh"}, {"topic", m_topic}, {"peers", now}});
+        }
+    }
+
+    net::Host& m_host;
+    node::GossipService m_service;
+    std::string m_topic;
+    std::vector<std::string> m_printed_mesh;
+};
+
+asio::awaitable<bool> connect_all(net::Host& host, const Options& options) {
+    for (const auto& text : options.connect) {
+        auto addr = wire::Multiaddr::parse(text);
+        if (!addr || !addr->peer_id()) {
+            emit({{"event", "error"}, {"message", "bad --connect address " + text}});
+            co_return false;
+        }
+        auto dialed = co_await net::with_timeout(host.dial(*addr), std::chrono::seconds(30));
+        if (!dialed) {
+            emit({{"event", "error"}, {"message", "connect " + text + ": " + dialed.error().message()}});
+            co_return false;
+        }
+    }
+    co_return true;
+}
+
+// Reads stdin until it closes, handing each line to the gossip peer (when there is one).
+asio::awaitable<int> serve_stdin(GossipPeer* gossip) {
+    asio::posix::stream_descriptor input(co_await asio::this_coro::executor, ::dup(STDIN_FILENO));
+    asio::streambuf buffer(64 * 1024);
+    for (;;) {
+        auto [ec, n] = co_await asio::async_read_until(input, buffer, '\n',
+                                                       asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            co_return 0;
+        }
+        std::string line(asio::buffers_begin(buffer.data()),
+                         asio::buffers_begin(buffer.data()) + static_cast<std::ptrdiff_t>(n));
+        buffer.consume(n);
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+            line.pop_back();
+        }
+        if (line.empty() || gossip == nullptr) {
+            continue;
+        }
+        if (!gossip->handle(line)) {
+            emit({{"event", "error"}, {"message", "bad command: " + line}});
+            co_return 1;
+        }
+    }
+}
+
+asio::awaitable<int> run_dial(net::Host& host, const Options& options, GossipPeer* gossip) {
     auto addr = wire::Multiaddr::parse(options.target);
     if (!addr || !addr->peer_id()) {
         emit({{"event", "error"}, {"message", "bad dial address " + options.target}});
@@ -149,6 +292,9 @@ asio::awaitable<int> run_dial(net::Host& host, const Options& options) {
     auto dialed = co_await host.dial(*addr);
     if (!dialed) {
         emit({{"event", "error"}, {"message", "dial: " + dialed.error().message()}});
+        co_return 1;
+    }
+    if (!co_await connect_all(host, options)) {
         co_return 1;
     }
     auto info = co_await host.wait_identified(peer);
@@ -195,20 +341,18 @@ asio::awaitable<int> run_dial(net::Host& host, const Options& options) {
               {"ok", true}});
     }
     emit({{"event", "done"}});
+    if (gossip != nullptr) {
+        co_return co_await serve_stdin(gossip);
+    }
     co_return 0;
 }
 
 // Listen mode ends when stdin closes, so a parent that dies takes its peers with it.
-asio::awaitable<int> run_listen() {
-    asio::posix::stream_descriptor input(co_await asio::this_coro::executor, ::dup(STDIN_FILENO));
-    std::array<char, 256> buffer{};
-    for (;;) {
-        auto [ec, n] = co_await input.async_read_some(asio::buffer(buffer),
-                                                      asio::as_tuple(asio::use_awaitable));
-        if (ec) {
-            co_return 0;
-        }
+asio::awaitable<int> run_listen(net::Host& host, const Options& options, GossipPeer* gossip) {
+    if (!co_await connect_all(host, options)) {
+        co_return 1;
     }
+    co_return co_await serve_stdin(gossip);
 }
 
 }  // namespace
@@ -221,6 +365,8 @@ int main(int argc, char** argv) {
     auto* dial = app.add_subcommand("dial", "dial, check, exit");
     for (auto* sub : {listen, dial}) {
         sub->add_option("--listen", options.listen, "listen address");
+        sub->add_option("--connect", options.connect, "also dial these (repeatable)");
+        sub->add_option("--gossip", options.gossip_topic, "join this gossipsub topic");
     }
     dial->add_option("address", options.target)->required();
     dial->add_option("--ping", options.pings);
@@ -247,6 +393,11 @@ int main(int argc, char** argv) {
             emit(identified_event(i->peer, i->info));
         }
     });
+    asio::thread_pool workers(2);
+    std::unique_ptr<GossipPeer> gossip;
+    if (!options.gossip_topic.empty()) {
+        gossip = std::make_unique<GossipPeer>(io, host, workers, options.gossip_topic);
+    }
     host.start();
     json addrs = json::array();
     for (const auto& a : host.listen_addrs()) {
@@ -255,7 +406,8 @@ int main(int argc, char** argv) {
     emit({{"event", "listening"}, {"peer_id", host.peer_id().to_string()}, {"addrs", addrs}});
 
     int exit_code = 1;
-    auto body = dial->parsed() ? run_dial(host, options) : run_listen();
+    auto body = dial->parsed() ? run_dial(host, options, gossip.get())
+                               : run_listen(host, options, gossip.get());
     asio::co_spawn(io, std::move(body), [&](std::exception_ptr error, int code) {
         exit_code = error ? 1 : code;
         host.stop();
@@ -269,5 +421,6 @@ int main(int argc, char** argv) {
         }
     });
     io.run();
+    workers.join();
     return exit_code;
 }
