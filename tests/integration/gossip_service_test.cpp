@@ -30,6 +30,7 @@ pubsub::GossipConfig small_mesh() {
     config.d_out = 1;
     config.heartbeat_interval = 100ms;
     config.score.ip_colocation_factor_weight = 0;  // every node is 127.0.0.1
+    config.score.topics[std::string(TOPIC)] = pubsub::TopicScoreParams{};  // P₄ among others
     return config;
 }
 

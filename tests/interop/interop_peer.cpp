@@ -155,7 +155,8 @@ struct Options {
 class GossipPeer {
 public:
     GossipPeer(asio::io_context& io, net::Host& host, asio::thread_pool& workers, std::string topic)
-        : m_host(host), m_service(io, host, config(), Rng(std::random_device{}()), workers),
+        : m_host(host),
+          m_service(io, host, config(topic), Rng(std::random_device{}()), workers),
           m_topic(std::move(topic)) {
         m_service.start();
         m_service.subscribe(m_topic, [this](const pubsub::DeliverMessage& m) {
@@ -203,7 +204,9 @@ public:
     }
 
 private:
-    static pubsub::GossipConfig config() {
+    // Mirrors the js peer's scoring so "nobody scores anyone below 0" means the same on both
+    // sides: small rewards, and penalties that cost 10 and last minutes.
+    static pubsub::GossipConfig config(const std::string& topic) {
         pubsub::GossipConfig c;
         c.d = 4;
         c.d_lo = 2;
@@ -214,6 +217,10 @@ private:
         c.heartbeat_interval = std::chrono::milliseconds(700);
         c.flood_publish = false;  // messages must travel the mesh, as the js peer's do
         c.score.ip_colocation_factor_weight = 0;
+        pubsub::TopicScoreParams params;
+        params.first_message_deliveries_weight = 0.01;
+        params.first_message_deliveries_cap = 100;
+        c.score.topics[topic] = params;
         return c;
     }
 
@@ -294,7 +301,8 @@ asio::awaitable<int> run_dial(net::Host& host, const Options& options, GossipPee
         emit({{"event", "error"}, {"message", "dial: " + dialed.error().message()}});
         co_return 1;
     }
-    if (!co_await connect_all(host, options)) {
+    const bool connected = co_await connect_all(host, options);
+    if (!connected) {
         co_return 1;
     }
     auto info = co_await host.wait_identified(peer);
@@ -342,17 +350,21 @@ asio::awaitable<int> run_dial(net::Host& host, const Options& options, GossipPee
     }
     emit({{"event", "done"}});
     if (gossip != nullptr) {
-        co_return co_await serve_stdin(gossip);
+        const int code = co_await serve_stdin(gossip);
+        co_return code;
     }
     co_return 0;
 }
 
 // Listen mode ends when stdin closes, so a parent that dies takes its peers with it.
 asio::awaitable<int> run_listen(net::Host& host, const Options& options, GossipPeer* gossip) {
-    if (!co_await connect_all(host, options)) {
+    // Named results: GCC 12 miscompiles some co_await expressions inside conditions.
+    const bool connected = co_await connect_all(host, options);
+    if (!connected) {
         co_return 1;
     }
-    co_return co_await serve_stdin(gossip);
+    const int code = co_await serve_stdin(gossip);
+    co_return code;
 }
 
 }  // namespace
