@@ -17,6 +17,8 @@
 #include <chainmesh/chain/apply.hpp>
 #include <chainmesh/chain/genesis.hpp>
 #include <chainmesh/chain/memory_state.hpp>
+#include <chainmesh/chain/validation.hpp>
+#include <chainmesh/crypto/ed25519.hpp>
 #include <chainmesh/store/block_store.hpp>
 #include <chainmesh/store/detail/options.hpp>
 #include <chainmesh/util/rng.hpp>
@@ -29,6 +31,9 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <span>
+#include <stdexcept>
+#include <thread>
 #include <vector>
 
 using namespace chainmesh;
@@ -199,6 +204,51 @@ double run_memory(const Network& network, const std::vector<chain::Block>& block
     return seconds_since(start);
 }
 
+// Block application as a node does it: the block's signatures checked on two threads (each
+// half of the transactions), then the state transition.
+double run_memory_verified(const Network& network, const std::vector<chain::Block>& blocks) {
+    chain::MemoryState state = network.genesis.initial_state();
+    const auto start = Clock::now();
+    for (const chain::Block& block : blocks) {
+        const std::span<const chain::Transaction> txs(block.transactions);
+        const std::size_t half = txs.size() / 2;
+        bool second_ok = false;
+        std::thread helper([&] { second_ok = chain::check_signatures(txs.subspan(half)).has_value(); });
+        const bool first_ok = chain::check_signatures(txs.first(half)).has_value();
+        helper.join();
+        if (!first_ok || !second_ok) {
+            throw std::runtime_error("a benchmark signature failed");
+        }
+        chain::apply_block(state, block, network.genesis.params,
+                           chain::SignatureCheck::already_verified)
+            .value();
+    }
+    return seconds_since(start);
+}
+
+// The baseline for it: raw libsodium verifies of the same signatures on two threads.
+double raw_verify_two_threads(const std::vector<chain::Block>& blocks) {
+    std::vector<const chain::Transaction*> all;
+    for (const auto& block : blocks) {
+        for (const auto& tx : block.transactions) {
+            all.push_back(&tx);
+        }
+    }
+    const auto verify = [&](std::size_t from, std::size_t to) {
+        for (std::size_t i = from; i < to; ++i) {
+            const Bytes message = all[i]->signing_bytes();
+            if (!crypto::ed25519_verify(all[i]->sender, message, all[i]->signature)) {
+                throw std::runtime_error("a benchmark signature failed");
+            }
+        }
+    };
+    const auto start = Clock::now();
+    std::thread helper([&] { verify(all.size() / 2, all.size()); });
+    verify(0, all.size() / 2);
+    helper.join();
+    return static_cast<double>(all.size()) / seconds_since(start);
+}
+
 }  // namespace
 
 int main() {
@@ -220,6 +270,12 @@ int main() {
         fmt::print("\nblocks of {} transactions, {} blocks\n", c.transactions, c.blocks);
         fmt::print("  apply in memory (MemoryState, context)  {:9.1f} blocks/s {:10.0f} tx/s\n",
                    c.blocks / memory, total_txs / memory);
+        const double verified = run_memory_verified(network, blocks);
+        const double raw_verify = raw_verify_two_threads(blocks);
+        fmt::print(
+            "  apply with signatures checked (2 thr)  {:9.1f} blocks/s {:10.0f} tx/s   raw verify "
+            "(2 thr) {:8.0f}/s   ratio {:.2f}\n",
+            c.blocks / verified, total_txs / verified, raw_verify, total_txs / verified / raw_verify);
         for (const bool sync : {true, false}) {
             const StoreRun store = run_store(network, blocks, dir / "store", sync);
             const double raw = run_raw(blocks, store.batches, dir / "raw", sync);
