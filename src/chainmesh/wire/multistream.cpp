@@ -61,6 +61,46 @@ void check_protocol_ids(const std::vector<std::string>& protocols) {
     }
 }
 
+// The loop both roles share: buffer `data`, require the header first, then hand each whole
+// message to `handle(text, rest, step)`, where `rest` is what follows the message. `handle`
+// answers true when negotiation is over (the step is returned and the buffer emptied), false
+// to read on, or an error. Bytes of an incomplete message stay buffered (under the bound).
+template <class Handle>
+Result<NegotiationStep> process_messages(Bytes& buffer, ByteView data, bool& header_received,
+                                         Handle&& handle) {
+    append(buffer, data);
+    NegotiationStep step;
+    std::size_t pos = 0;
+    for (;;) {
+        auto message = next_message(ByteView(buffer).subspan(pos));
+        if (!message) {
+            return message.error();
+        }
+        if (!*message) {
+            break;
+        }
+        const std::string_view text = (*message)->text;
+        pos += (*message)->size;
+        if (!header_received) {
+            if (text != MULTISTREAM_PROTOCOL_ID) {
+                return MultistreamError::bad_header;
+            }
+            header_received = true;
+            continue;
+        }
+        auto done = handle(text, ByteView(buffer).subspan(pos), step);
+        if (!done) {
+            return done.error();
+        }
+        if (*done) {
+            buffer.clear();
+            return step;
+        }
+    }
+    buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(pos));
+    return step;
+}
+
 }  // namespace
 
 std::string_view describe(MultistreamError e) {
@@ -98,42 +138,23 @@ Bytes MultistreamDialer::start() {
 }
 
 Result<NegotiationStep> MultistreamDialer::on_data(ByteView data) {
-    append(m_buffer, data);
-    NegotiationStep step;
-    std::size_t pos = 0;
-    for (;;) {
-        auto message = next_message(ByteView(m_buffer).subspan(pos));
-        if (!message) {
-            return message.error();
-        }
-        if (!*message) {
-            break;
-        }
-        const std::string_view text = (*message)->text;
-        pos += (*message)->size;
-        if (!m_header_received) {
-            if (text != MULTISTREAM_PROTOCOL_ID) {
-                return MultistreamError::bad_header;
+    return process_messages(
+        m_buffer, data, m_header_received,
+        [this](std::string_view text, ByteView rest, NegotiationStep& step) -> Result<bool> {
+            if (text == m_protocols[m_next]) {
+                step.protocol = m_protocols[m_next];
+                step.remainder = to_bytes(rest);
+                return true;
             }
-            m_header_received = true;
-        } else if (text == m_protocols[m_next]) {
-            step.protocol = m_protocols[m_next];
-            step.remainder.assign(m_buffer.begin() + static_cast<std::ptrdiff_t>(pos),
-                                  m_buffer.end());
-            m_buffer.clear();
-            return step;
-        } else if (text == NA) {
+            if (text != NA) {
+                return MultistreamError::unexpected_response;
+            }
             if (++m_next == m_protocols.size()) {
                 return MultistreamError::no_protocol_agreed;
             }
             append_multistream_message(step.output, m_protocols[m_next]);
-        } else {
-            return MultistreamError::unexpected_response;
-        }
-    }
-    // What is left is one incomplete message, smaller than the bound.
-    m_buffer.erase(m_buffer.begin(), m_buffer.begin() + static_cast<std::ptrdiff_t>(pos));
-    return step;
+            return false;
+        });
 }
 
 MultistreamListener::MultistreamListener(std::vector<std::string> protocols)
@@ -148,54 +169,34 @@ Bytes MultistreamListener::start() {
 }
 
 Result<NegotiationStep> MultistreamListener::on_data(ByteView data) {
-    append(m_buffer, data);
-    NegotiationStep step;
-    std::size_t pos = 0;
-    for (;;) {
-        auto message = next_message(ByteView(m_buffer).subspan(pos));
-        if (!message) {
-            return message.error();
-        }
-        if (!*message) {
-            break;
-        }
-        const std::string_view text = (*message)->text;
-        pos += (*message)->size;
-        if (!m_header_received) {
-            if (text != MULTISTREAM_PROTOCOL_ID) {
-                return MultistreamError::bad_header;
-            }
-            m_header_received = true;
-            continue;
-        }
-        for (const auto& id : m_protocols) {
-            if (text == id) {
-                append_multistream_message(step.output, id);
-                step.protocol = id;
-                // Lazy-select data from the dialer follows the proposal: hand it on.
-                step.remainder.assign(m_buffer.begin() + static_cast<std::ptrdiff_t>(pos),
-                                      m_buffer.end());
-                m_buffer.clear();
-                return step;
-            }
-        }
-        // `ls` counts against the same budget as refused proposals: each answer is far larger
-        // than the request, so an unbounded number of them would let a peer amplify traffic.
-        if (++m_refused > MULTISTREAM_MAX_PROPOSALS) {
-            return MultistreamError::too_many_proposals;
-        }
-        if (text == LS) {
-            Bytes list;
+    return process_messages(
+        m_buffer, data, m_header_received,
+        [this](std::string_view text, ByteView rest, NegotiationStep& step) -> Result<bool> {
             for (const auto& id : m_protocols) {
-                append_multistream_message(list, id);
+                if (text == id) {
+                    append_multistream_message(step.output, id);
+                    step.protocol = id;
+                    // Lazy-select data from the dialer follows the proposal: hand it on.
+                    step.remainder = to_bytes(rest);
+                    return true;
+                }
             }
-            append_multistream_message(step.output, as_string(list));
-        } else {
-            append_multistream_message(step.output, NA);
-        }
-    }
-    m_buffer.erase(m_buffer.begin(), m_buffer.begin() + static_cast<std::ptrdiff_t>(pos));
-    return step;
+            // `ls` counts against the same budget as refused proposals: each answer is far
+            // larger than the request, so unbounded answers would let a peer amplify traffic.
+            if (++m_refused > MULTISTREAM_MAX_PROPOSALS) {
+                return MultistreamError::too_many_proposals;
+            }
+            if (text == LS) {
+                Bytes list;
+                for (const auto& id : m_protocols) {
+                    append_multistream_message(list, id);
+                }
+                append_multistream_message(step.output, as_string(list));
+            } else {
+                append_multistream_message(step.output, NA);
+            }
+            return false;
+        });
 }
 
 }  // namespace chainmesh::wire
