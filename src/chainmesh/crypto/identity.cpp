@@ -40,43 +40,24 @@ Bytes encode_private_key(const Ed25519PrivateKey& key) {
 }
 
 Result<Ed25519PrivateKey> decode_private_key(ByteView encoded) {
-    // Same message shape as a public key; reuse its decoder for the type and data fields.
-    util::ProtoReader reader(encoded);
-    std::optional<std::uint64_t> type;
-    std::optional<ByteView> data;
-    for (;;) {
-        auto field = reader.next();
-        if (!field) {
-            return KeyError::malformed;
-        }
-        if (!*field) {
-            break;
-        }
-        const auto& f = **field;
-        if (f.number == 1 && f.type == util::WireType::varint) {
-            type = f.value;
-        } else if (f.number == 2 && f.type == util::WireType::length_delimited) {
-            data = f.bytes;
-        } else {
-            return KeyError::malformed;
-        }
+    auto fields = decode_key_fields(encoded);
+    if (!fields) {
+        return fields.error();
     }
-    if (!type || !data) {
-        return KeyError::missing_field;
-    }
-    if (*type != static_cast<std::uint64_t>(KeyType::ed25519)) {
+    const ByteView data = fields->data;
+    if (fields->type != static_cast<std::uint64_t>(KeyType::ed25519)) {
         return KeyError::unknown_type;
     }
     // 64 bytes: seed ‖ public key; 96: a legacy form that repeats the public key.
-    if (data->size() != 64 && data->size() != 96) {
+    if (data.size() != 64 && data.size() != 96) {
         return KeyError::bad_key_length;
     }
     Ed25519Seed seed;
-    std::memcpy(seed.data(), data->data(), seed.size());
+    std::memcpy(seed.data(), data.data(), seed.size());
     auto key = Ed25519PrivateKey::from_seed(seed);
     sodium_memzero(seed.data(), seed.size());
-    for (std::size_t offset = 32; offset < data->size(); offset += 32) {
-        if (!equal(data->subspan(offset, 32), key.public_key())) {
+    for (std::size_t offset = 32; offset < data.size(); offset += 32) {
+        if (!equal(data.subspan(offset, 32), key.public_key())) {
             return KeyError::public_key_mismatch;
         }
     }

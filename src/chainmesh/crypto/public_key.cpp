@@ -31,10 +31,7 @@ Bytes PublicKey::encode() const {
     return out;
 }
 
-Result<PublicKey> PublicKey::decode(ByteView encoded) {
-    if (encoded.size() > PUBLIC_KEY_MAX_BYTES) {
-        return KeyError::too_large;
-    }
+Result<KeyFields> decode_key_fields(ByteView encoded) {
     util::ProtoReader reader(encoded);
     std::optional<std::uint64_t> type;
     std::optional<ByteView> data;
@@ -58,10 +55,21 @@ Result<PublicKey> PublicKey::decode(ByteView encoded) {
     if (!type || !data) {
         return KeyError::missing_field;
     }
-    if (*type > static_cast<std::uint64_t>(KeyType::ecdsa)) {
+    return KeyFields{*type, *data};
+}
+
+Result<PublicKey> PublicKey::decode(ByteView encoded) {
+    if (encoded.size() > PUBLIC_KEY_MAX_BYTES) {
+        return KeyError::too_large;
+    }
+    auto fields = decode_key_fields(encoded);
+    if (!fields) {
+        return fields.error();
+    }
+    if (fields->type > static_cast<std::uint64_t>(KeyType::ecdsa)) {
         return KeyError::unknown_type;
     }
-    PublicKey key{static_cast<KeyType>(*type), to_bytes(*data)};
+    PublicKey key{static_cast<KeyType>(fields->type), to_bytes(fields->data)};
     if (key.type == KeyType::ed25519 && key.data.size() != ED25519_PUBLIC_KEY_BYTES) {
         return KeyError::bad_key_length;
     }

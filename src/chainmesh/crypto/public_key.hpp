@@ -29,6 +29,14 @@ enum class KeyError {
 };
 std::string_view describe(KeyError e);
 
+// The two fields libp2p's PublicKey and PrivateKey messages share (peer-ids spec): a key type
+// and the key bytes, both present and nothing else. `data` is a view into the input.
+struct KeyFields {
+    std::uint64_t type = 0;
+    ByteView data;
+};
+Result<KeyFields> decode_key_fields(ByteView encoded);
+
 struct PublicKey {
     KeyType type = KeyType::ed25519;
     Bytes data;

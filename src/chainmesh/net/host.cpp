@@ -1,4 +1,5 @@
 #include <chainmesh/net/detail/connection.hpp>
+#include <chainmesh/net/detail/endpoint.hpp>
 #include <chainmesh/net/detail/upgrade.hpp>
 #include <chainmesh/net/errors.hpp>
 #include <chainmesh/net/host.hpp>
@@ -26,6 +27,7 @@ namespace chainmesh::net {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using detail::Connection;
+using detail::multiaddr_of;
 using detail::StreamState;
 
 namespace {
@@ -45,12 +47,6 @@ auto log_failure(std::string what) {
     };
 }
 
-wire::Multiaddr multiaddr_of(const tcp::endpoint& endpoint) {
-    if (endpoint.address().is_v4()) {
-        return wire::Multiaddr::from_ip_tcp(endpoint.address().to_v4().to_bytes(), endpoint.port());
-    }
-    return wire::Multiaddr::from_ip_tcp(endpoint.address().to_v6().to_bytes(), endpoint.port());
-}
 
 // The machine's addresses of one family, for listeners bound to the unspecified address.
 std::vector<asio::ip::address> interface_addresses(bool v6) {

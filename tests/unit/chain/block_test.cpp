@@ -3,6 +3,8 @@
 #include <chainmesh/util/hex.hpp>
 #include "chain_fixture.hpp"
 
+#include "../test_hex.hpp"
+
 #include <gtest/gtest.h>
 
 namespace chainmesh::chain {
@@ -11,9 +13,7 @@ namespace {
 using test::key;
 using test::transfer;
 
-Bytes hex(std::string_view text) {
-    return *util::from_hex(text);
-}
+using chainmesh::testing::hex;
 
 Hash256 filled(std::uint8_t value) {
     Hash256 h;

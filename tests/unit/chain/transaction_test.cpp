@@ -3,6 +3,8 @@
 #include <chainmesh/util/hex.hpp>
 #include "chain_fixture.hpp"
 
+#include "../test_hex.hpp"
+
 #include <gtest/gtest.h>
 
 namespace chainmesh::chain {
@@ -11,9 +13,7 @@ namespace {
 using test::key;
 using test::transfer;
 
-Bytes hex(std::string_view text) {
-    return *util::from_hex(text);
-}
+using chainmesh::testing::hex;
 
 Transaction sample() {
     return transfer(key(1), test::address_from_byte(0xaa), 1000, 7, 3, "hi", "testnet");

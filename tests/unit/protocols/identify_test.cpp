@@ -1,6 +1,8 @@
 #include <chainmesh/protocols/identify.hpp>
 #include <chainmesh/util/hex.hpp>
 
+#include "../test_hex.hpp"
+
 #include <gtest/gtest.h>
 
 namespace chainmesh::protocols {
@@ -23,7 +25,7 @@ constexpr std::string_view FULL_MESSAGE_HEX =
     "2a0a697066732f302e312e30"                                                      // 5 version
     "320f636861696e6d6573682f302e312e30";                                           // 6 agent
 
-Bytes hex(std::string_view text) { return *util::from_hex(text); }
+using chainmesh::testing::hex;
 
 wire::Multiaddr addr(std::string_view text) { return wire::Multiaddr::parse(text).value(); }
 

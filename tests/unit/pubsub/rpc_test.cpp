@@ -6,6 +6,8 @@
 #include <chainmesh/util/protobuf.hpp>
 #include <chainmesh/util/uvarint.hpp>
 
+#include "../test_hex.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -29,7 +31,7 @@ constexpr std::string_view SIGNATURE_HEX =
     "b9ba05b92e6b3c9a74c2dbc63f73f1eeab2216faeeeef361d7d25149cabec504";
 constexpr std::string_view SUBSCRIBE_BLOCKS_HEX = "0a0a08011206626c6f636b73";
 
-Bytes hex(std::string_view text) { return *util::from_hex(text); }
+using chainmesh::testing::hex;
 std::string str(const std::string& a, std::string_view b) { return a + std::string(b); }
 
 crypto::Identity identity_from(std::uint8_t first) {

@@ -1,6 +1,8 @@
 #include <chainmesh/util/hex.hpp>
 #include <chainmesh/wire/multiaddr.hpp>
 
+#include "../test_hex.hpp"
+
 #include <gtest/gtest.h>
 
 namespace chainmesh::wire {
@@ -12,7 +14,7 @@ constexpr std::string_view PEER_A_CID =
 constexpr std::string_view PEER_A_HEX =
     "00240801122003a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8";
 
-Bytes hex(std::string_view text) { return *util::from_hex(text); }
+using chainmesh::testing::hex;
 
 // Parses `text`, checks its binary form, and checks both forms round-trip.
 void expect_vector(std::string_view text, std::string_view binary_hex) {

@@ -1,12 +1,14 @@
 #include <chainmesh/util/hex.hpp>
 #include <chainmesh/wire/multistream.hpp>
 
+#include "../test_hex.hpp"
+
 #include <gtest/gtest.h>
 
 namespace chainmesh::wire {
 namespace {
 
-Bytes hex(std::string_view text) { return *util::from_hex(text); }
+using chainmesh::testing::hex;
 
 Bytes message(std::string_view text) {
     Bytes out;

@@ -3,6 +3,8 @@
 #include <chainmesh/util/protobuf.hpp>
 #include <chainmesh/wire/noise.hpp>
 
+#include "../test_hex.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -48,11 +50,7 @@ constexpr std::string_view B_PAYLOAD_HEX =
     "77435f9bb3ef948d295621800a703320200e"
     "220e120c2f79616d75782f312e302e30";
 
-Bytes hex(std::string_view text) {
-    auto bytes = util::from_hex(text);
-    EXPECT_TRUE(bytes.has_value()) << text;
-    return bytes ? *bytes : Bytes{};
-}
+using chainmesh::testing::hex;
 
 template <class Array>
 Array counting(std::uint8_t first) {

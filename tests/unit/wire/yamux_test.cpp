@@ -1,6 +1,8 @@
 #include <chainmesh/util/hex.hpp>
 #include <chainmesh/wire/yamux.hpp>
 
+#include "../test_hex.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,9 +16,7 @@ namespace {
 constexpr std::size_t KIB = 1024;
 constexpr std::size_t ALL = std::numeric_limits<std::size_t>::max();
 
-Bytes hex(std::string_view text) {
-    return *util::from_hex(text);
-}
+using chainmesh::testing::hex;
 
 Bytes frame(std::uint8_t type, std::uint16_t flags, std::uint32_t id, std::uint32_t length) {
     Bytes out{0, type};

@@ -1,4 +1,5 @@
 #include <chainmesh/net/detail/connection.hpp>
+#include <chainmesh/net/detail/endpoint.hpp>
 #include <chainmesh/net/errors.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,16 +18,6 @@ using asio::ip::tcp;
 
 namespace {
 constexpr std::size_t READ_BUFFER_BYTES = 256 * 1024;
-
-wire::Multiaddr multiaddr_of(const tcp::endpoint& endpoint) {
-    const auto address = endpoint.address();
-    if (address.is_v4()) {
-        const auto bytes = address.to_v4().to_bytes();
-        return wire::Multiaddr::from_ip_tcp(bytes, endpoint.port());
-    }
-    const auto bytes = address.to_v6().to_bytes();
-    return wire::Multiaddr::from_ip_tcp(bytes, endpoint.port());
-}
 }  // namespace
 
 StreamState::StreamState(std::shared_ptr<Connection> owner, wire::StreamId stream_id)

@@ -110,7 +110,6 @@ private:
     std::string m_close_reason;
     std::chrono::steady_clock::time_point m_last_received;
     std::map<wire::StreamId, std::weak_ptr<StreamState>> m_streams;
-    std::size_t m_refused_streams = 0;
     std::uint32_t m_next_ping = 1;
 };
 
