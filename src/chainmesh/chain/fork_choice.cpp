@@ -333,6 +333,31 @@ void ForkChoice::mark_invalid(const Hash256& block, ErrorCode reason, const Hash
     }
 }
 
+Result<void> ForkChoice::restore_applied(const BlockHeader& header) {
+    Node& parent = *m_chain.back();
+    if (header.previous_hash != parent.hash || header.height != parent.height + 1 ||
+        !m_orphans.empty()) {
+        return ChainError::wrong_parent;
+    }
+    auto owned = std::make_unique<Node>();
+    Node& node = *owned;
+    node.header = header;
+    node.hash = header.hash();
+    node.parent = &parent;
+    node.height = header.height;
+    node.skip = ancestor_of(&parent, node.height & (node.height - 1));
+    node.chain_work = parent.chain_work + m_rules->weight(header);
+    node.has_body = true;
+    node.complete = true;
+    node.candidate_order = m_next_candidate_order++;
+    parent.children.push_back(&node);
+    m_candidates.erase(&parent);
+    m_candidates.insert(&node);
+    m_chain.push_back(&node);
+    m_nodes.emplace(node.hash, std::move(owned));
+    return {};
+}
+
 ForkChoice::Node* ForkChoice::insert_header(const BlockHeader& header, const Hash256& hash,
                                             Node& parent, std::uint64_t now_ms) {
     if (parent.invalid) {

@@ -205,6 +205,12 @@ public:
     // state is at `state_tip`, the block's parent, on the active chain as last announced. A
     // NewBestTip from `state_tip` always follows (with empty lists when it stays the tip).
     void mark_invalid(const Hash256& block, ErrorCode reason, const Hash256& state_tip);
+    // At startup: `header`, a block of the node's own store that extends the active tip, is
+    // taken as applied: complete, valid and the new active tip, without checks (they passed
+    // when it was stored) and without events. Returns wrong_parent when it does not extend
+    // the tip. Rationale: restarting a node must not re-validate its whole chain, and the
+    // fork choice must know the stored chain to judge a peer's branch against it.
+    Result<void> restore_applied(const BlockHeader& header);
 
     std::vector<ForkChoiceEvent> take_events();
 

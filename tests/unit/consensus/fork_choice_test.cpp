@@ -166,6 +166,36 @@ TEST_F(ForkChoiceTest, ExtendingTheTipIsAPlanWithNothingToRevert) {
     EXPECT_EQ(*tree->chain_work(b1.hash()), Work::from_u64(2));
 }
 
+TEST_F(ForkChoiceTest, AStoredChainIsRestoredWithoutEventsAndJudgedLikeAnyOther) {
+    // A node's own chain, as a restart reads it from the store.
+    std::vector<Block> stored;
+    const BlockHeader* tip = &genesis;
+    for (int i = 0; i < 4; ++i) {
+        stored.push_back(child(*tip, 2, 7));
+        tip = &stored.back().header;
+        ASSERT_TRUE(tree->restore_applied(stored.back().header));
+    }
+    EXPECT_TRUE(drain().tips.empty());
+    EXPECT_EQ(tree->tip_hash(), stored.back().hash());
+    EXPECT_EQ(tree->height(), 4U);
+    EXPECT_EQ(*tree->chain_work(stored.back().hash()), Work::from_u64(1 + 4 * 2));
+    EXPECT_EQ(*tree->active_at(2), stored[1].hash());
+
+    // Only a header extending the tip can be restored.
+    EXPECT_EQ(tree->restore_applied(stored[1].header).error(), ChainError::wrong_parent);
+    EXPECT_EQ(tree->restore_applied(child(genesis, 1, 9).header).error(),
+              ChainError::wrong_parent);
+
+    // A lighter branch from a peer stays aside; a heavier one is a reorg of the restored chain.
+    const auto light = extend(stored[1].header, 2, 1, 3);
+    EXPECT_EQ(tree->tip_hash(), stored.back().hash());
+    const Events heavier = add(child(light.back().header, 10, 3));
+    ASSERT_EQ(heavier.tips.size(), 1U);
+    EXPECT_EQ(heavier.tips[0].revert,
+              (std::vector<Hash256>{stored[3].hash(), stored[2].hash()}));
+    EXPECT_EQ(heavier.tips[0].fork_point, stored[1].hash());
+}
+
 TEST_F(ForkChoiceTest, TheHeavierBranchWinsNotTheLongerOne) {
     const auto a = extend(genesis, 3, 1, 1);
     EXPECT_EQ(tree->tip_hash(), a.back().hash());
