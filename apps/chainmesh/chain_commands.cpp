@@ -145,6 +145,8 @@ Command add_address_command(CLI::App& app) {
 
 Command add_tx_command(CLI::App& app) {
     auto* sign = app.add_subcommand("sign", "sign a transfer offline and print it as hex");
+    auto* submit = app.add_subcommand("submit", "send a signed transaction to a node's API");
+    Command run_submit = add_tx_submit_command(*submit);
     app.require_subcommand(1);
     struct Options {
         std::filesystem::path key = default_key_path();
@@ -164,7 +166,10 @@ Command add_tx_command(CLI::App& app) {
     sign->add_option("--memo", options->memo, "up to 256 bytes of text");
     sign->add_option("--network", options->network, "the network id the transaction is for")
         ->capture_default_str();
-    return [options]() -> int {
+    return [options, sign, run_submit]() -> int {
+        if (!sign->parsed()) {
+            return run_submit();
+        }
         chain::Transaction tx;
         tx.network_id = options->network;
         tx.recipient = parse_address(options->to, "--to");

@@ -21,5 +21,10 @@ Command add_listen_command(CLI::App& app);
 Command add_genesis_command(CLI::App& app);
 Command add_address_command(CLI::App& app);
 Command add_tx_command(CLI::App& app);
+Command add_tx_submit_command(CLI::App& app);
+Command add_run_command(CLI::App& app);
+Command add_status_command(CLI::App& app);
+Command add_peers_command(CLI::App& app);
+Command add_testnet_command(CLI::App& app);
 
 }  // namespace chainmesh::app

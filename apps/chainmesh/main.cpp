@@ -31,7 +31,12 @@ int main(int argc, char** argv) {
         "run a host that answers ping and identify, and log peers");
     add(chainmesh::app::add_genesis_command, "genesis", "make a genesis file");
     add(chainmesh::app::add_address_command, "address", "print the account address of a key");
-    add(chainmesh::app::add_tx_command, "tx", "transactions: sign offline");
+    add(chainmesh::app::add_tx_command, "tx", "transactions: sign offline, submit to a node");
+    add(chainmesh::app::add_run_command, "run", "run a node: chain, mempool, gossip, sync, API");
+    add(chainmesh::app::add_status_command, "status", "print a running node's status");
+    add(chainmesh::app::add_peers_command, "peers", "list a running node's peers");
+    add(chainmesh::app::add_testnet_command, "testnet",
+        "start a local network of nodes with a flow of transactions");
 
     try {
         app.parse(argc, argv);

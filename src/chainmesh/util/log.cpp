@@ -15,6 +15,8 @@ void setup_logging(LogFormat format, std::string_view level) {
         throw std::invalid_argument("unknown log level '" + std::string(level) +
                                     "' (use trace, debug, info, warn, error, critical or off)");
     }
+    // A second call (a subcommand's own log settings) replaces the first logger.
+    spdlog::drop("chainmesh");
     auto logger = spdlog::stderr_color_mt("chainmesh");
     if (format == LogFormat::json) {
         logger->set_pattern(
