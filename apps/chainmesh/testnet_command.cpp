@@ -398,8 +398,11 @@ Command add_testnet_command(CLI::App& app) {
                     sync_nonces();
                     nonces_known = true;
                 }
-                Faucet& faucet = faucets[faucet_turn++ % faucets.size()];
-                NodeProcess& target = nodes[rng.uniform(nodes.size())];
+                // Each faucet always submits to the same node: its nonces then arrive in
+                // order there, whatever the gossip delay to the others.
+                const std::size_t turn = faucet_turn++ % faucets.size();
+                Faucet& faucet = faucets[turn];
+                NodeProcess& target = nodes[turn % nodes.size()];
                 const NodeProcess& recipient = nodes[rng.uniform(nodes.size())];
                 if (!target.exited) {
                     chain::Transaction tx;

@@ -282,6 +282,7 @@ json status_to_json(const node::NodeStatus& status) {
         {"blocks_applied", status.blocks_applied},
         {"blocks_mined", status.blocks_mined},
         {"transactions_received", status.transactions_received},
+        {"transactions_applied", status.transactions_applied},
     };
 }
 

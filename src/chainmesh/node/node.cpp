@@ -666,8 +666,10 @@ struct Node::Impl {
                                 .transactions = last_block_transactions,
                                 .reverted = reverted};
         if (reverted > 0) {
-            spdlog::warn("chain: reorg: {} blocks undone, new tip {} at height {}", reverted,
-                         short_hex(change.hash), change.height);
+            // One or two blocks are the everyday race of two miners; deeper ones are news.
+            spdlog::log(reverted > 2 ? spdlog::level::warn : spdlog::level::info,
+                        "chain: reorg: {} blocks undone, new tip {} at height {}", reverted,
+                        short_hex(change.hash), change.height);
         }
         spdlog::info("chain: new tip {} at height {} ({} txs{}), mempool {}",
                      short_hex(change.hash), change.height, change.transactions,

@@ -119,6 +119,7 @@ node::NodeStatus sample_status() {
     status.blocks_applied = 7;
     status.blocks_mined = 2;
     status.transactions_received = 9;
+    status.transactions_applied = 11;
     return status;
 }
 
@@ -323,6 +324,7 @@ TEST_F(HttpApiTest, StatusHasEveryFieldInSnakeCase) {
     EXPECT_EQ(status["blocks_applied"], 7);
     EXPECT_EQ(status["blocks_mined"], 2);
     EXPECT_EQ(status["transactions_received"], 9);
+    EXPECT_EQ(status["transactions_applied"], 11);
     EXPECT_EQ(status.size(), 19u) << "a field was added: test it";
 
     on_io([&] { node.status_value.sync.seconds_left.reset(); });
