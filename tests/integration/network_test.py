@@ -308,7 +308,9 @@ class NetworkTest(unittest.TestCase):
 
     def test_partitioned_halves_converge_on_the_heavier_chain(self):
         h = self.h
-        genesis = h.genesis()
+        # Slower blocks than the other tests: the halves must not grow apart by more than
+        # the reorg limit (100 blocks) before the bridge is up.
+        genesis = h.genesis(difficulty=400000, block_time="0.5")
         # Two miners that do not know each other: two chains grow from one genesis.
         left = h.node("left", genesis, mining=True, min_peers=1)
         right = h.node("right", genesis, mining=True, min_peers=1)

@@ -3,7 +3,7 @@
 # randomness: engines take time and randomness as inputs so the simulator can drive them.
 set -euo pipefail
 src=${1:?usage: engines_have_no_io.sh SRC_DIR}
-engines=(util crypto wire protocols pubsub dht sync chain mempool consensus sim)
+engines=(util crypto wire protocols pubsub dht discovery sync chain mempool consensus sim)
 pattern='boost/asio|steady_clock::now|system_clock::now|std::random_device|std::thread|sleep_for|sleep_until|\brand\(\)'
 status=0
 for part in "${engines[@]}"; do

@@ -226,6 +226,12 @@ struct Node::Impl {
             if (m_node.fork.is_invalid(header.hash())) {
                 return chain::ForkChoiceError::known_invalid;
             }
+            // A branch forking deeper than the fork choice will ever switch (its rule 4) is
+            // refused here, or sync would download it forever for the fork choice to refuse.
+            const std::uint64_t fork_height = fork_point_height(header.previous_hash);
+            if (m_node.fork.height() > fork_height + m_node.fork.config().max_reorg_depth) {
+                return chain::ForkChoiceError::fork_too_deep;
+            }
             if (auto ok = chain::check_header(header, *parent, m_node.params, wall_ms()); !ok) {
                 return ok.error();
             }
@@ -251,6 +257,7 @@ struct Node::Impl {
                 std::erase_if(it->second, [&](const Hash256& hash) {
                     if (too_deep || m_node.fork.contains(hash)) {
                         m_headers.erase(hash);
+                        m_fork_heights.erase(hash);
                         return true;
                     }
                     return false;
@@ -298,6 +305,38 @@ struct Node::Impl {
             const auto it = m_headers.find(hash);
             return it == m_headers.end() ? nullptr : &it->second;
         }
+        // The height where the branch ending at `parent` leaves our active chain.
+        std::uint64_t fork_point_height(const Hash256& parent) const {
+            Hash256 hash = parent;
+            for (;;) {
+                if (const chain::BlockHeader* known = m_node.fork.header(hash)) {
+                    // Walk down to the active chain (side branches in the tree are short:
+                    // the fork choice refuses deep ones).
+                    const chain::BlockHeader* at = known;
+                    while (at != nullptr && at->height > 0) {
+                        const Hash256* active = m_node.fork.active_at(at->height);
+                        if (active != nullptr && *active == at->hash()) {
+                            return at->height;
+                        }
+                        at = m_node.fork.header(at->previous_hash);
+                    }
+                    return 0;
+                }
+                const auto it = m_headers.find(hash);
+                if (it == m_headers.end()) {
+                    return 0;
+                }
+                if (it->second.height == 0) {
+                    return 0;
+                }
+                const auto cached = m_fork_heights.find(hash);
+                if (cached != m_fork_heights.end()) {
+                    return cached->second;
+                }
+                hash = it->second.previous_hash;
+            }
+        }
+
         void remember(const chain::BlockHeader& header) {
             if (m_headers.size() >= MAX_HEADERS) {
                 return;
@@ -305,11 +344,13 @@ struct Node::Impl {
             const Hash256 hash = header.hash();
             if (m_headers.emplace(hash, header).second) {
                 m_by_height[header.height].push_back(hash);
+                m_fork_heights[hash] = fork_point_height(header.previous_hash);
             }
         }
 
         Impl& m_node;
         std::map<Hash256, chain::BlockHeader> m_headers;
+        std::map<Hash256, std::uint64_t> m_fork_heights;  // of each header in m_headers
         std::map<std::uint64_t, std::vector<Hash256>> m_by_height;
     };
 
