@@ -63,6 +63,7 @@ struct GossipService::Impl {
     std::map<pubsub::Topic, std::vector<Subscriber>> subscribers;
     std::map<pubsub::Topic, std::shared_ptr<const Validator>> validators;
     std::vector<std::function<void()>> heartbeat_listeners;
+    std::function<void(const crypto::PeerId&)> peer_suggested;
     GossipStats stats;
 
     void on_host_event(const net::HostEvent& event) {
@@ -213,9 +214,10 @@ struct GossipService::Impl {
         }
     }
     void handle(pubsub::ConnectPeer& a) {
-        // Peer exchange gives ids only; dialing needs addresses, which the peer store (to
-        // come) will know. Until then PX only informs.
         spdlog::debug("gossip: peer exchange suggests {}", a.peer.to_string());
+        if (peer_suggested) {
+            peer_suggested(a.peer);
+        }
     }
     void handle(pubsub::PenalizePeer& a) {
         ++stats.penalized;
@@ -284,6 +286,10 @@ Result<pubsub::MessageId> GossipService::publish(const pubsub::Topic& topic, Byt
     auto id = m_impl->router.publish(topic, std::move(data), net::now_instant());
     m_impl->process_actions();
     return id;
+}
+
+void GossipService::on_peer_suggested(std::function<void(const crypto::PeerId&)> listener) {
+    m_impl->peer_suggested = std::move(listener);
 }
 
 void GossipService::add_heartbeat_listener(std::function<void()> listener) {

@@ -60,6 +60,9 @@ public:
 
     // Called on the I/O thread after every heartbeat (metrics, tests waiting for a mesh).
     void add_heartbeat_listener(std::function<void()> listener);
+    // Called on the I/O thread when peer exchange (a PRUNE's PX) suggests a peer to connect
+    // to. PX carries ids only: whoever dials needs the addresses from elsewhere (a peer book).
+    void on_peer_suggested(std::function<void(const crypto::PeerId&)> listener);
 
     const pubsub::GossipRouter& router() const;
     GossipStats stats() const;

@@ -483,6 +483,13 @@ struct Node::Impl {
         register_handlers();
         host.add_listener([this](const net::HostEvent& event) { on_host_event(event); });
         setup_gossip();
+        // Peer exchange names peers; the book may know where they listen.
+        gossip.on_peer_suggested([this](const PeerId& peer) {
+            if (host.connected_peers().size() < config.min_peers && book.contains(peer) &&
+                !host.is_connected(peer)) {
+                dial_timer.cancel();  // the dialer picks it from the book now
+            }
+        });
         gossip.start();
 
         const auto loaded = book.load_file(config.data_dir / "peers.json", net::now_instant());
