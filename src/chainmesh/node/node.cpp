@@ -44,7 +44,10 @@ constexpr std::string_view MEMPOOL_PROTOCOL_ID = "/chainmesh/mempool/1.0.0";
 constexpr std::size_t MEMPOOL_SYNC_MAX_TRANSACTIONS = 5000;
 constexpr std::size_t TRANSACTION_FRAME_MAX_BYTES = 4096;
 constexpr std::size_t SYNC_REQUEST_MAX_BYTES = 64 * 1024;
-constexpr std::chrono::seconds PROTOCOL_TIMEOUT{15};
+constexpr Duration PROTOCOL_TIMEOUT = 15s;
+// The sync engine's own request deadline (SyncConfig::request_timeout): a response later than
+// that is one the engine already gave up on.
+constexpr Duration SYNC_REQUEST_TIMEOUT = sync::SyncConfig{}.request_timeout;
 
 // Ban scores (Bitcoin Core's misbehaviour points): a peer reaching BAN_THRESHOLD is
 // disconnected and banned for BAN_DURATION. Bad data costs the whole budget at once, on the
@@ -1085,9 +1088,14 @@ struct Node::Impl {
     // bootstrapped from one peer learns the rest of the network this way.
     void ask_for_peers() {
         const auto connected = host.connected_peers();
-        if (connected.empty() || connected.size() >= config.min_peers || !dialing.empty()) {
+        const Instant now = net::now_instant();
+        // At most once per dial interval: a small network may never reach min-peers, and
+        // asking again at every wake-up would be a busy loop.
+        if (connected.empty() || connected.size() >= config.min_peers || !dialing.empty() ||
+            (last_peer_list_ask && now - *last_peer_list_ask < DIAL_INTERVAL)) {
             return;
         }
+        last_peer_list_ask = now;
         const PeerId& peer = connected[peer_list_turn++ % connected.size()];
         const auto info = host.peer_info(peer);
         if (info && std::find(info->protocols.begin(), info->protocols.end(),
@@ -1156,10 +1164,10 @@ struct Node::Impl {
     }
 
     asio::awaitable<Result<Bytes>> exchange(PeerId peer, std::string protocol, Bytes request,
-                                            std::size_t max_response) {
+                                            std::size_t max_response,
+                                            Duration limit = PROTOCOL_TIMEOUT) {
         std::vector<std::string> protocols{std::move(protocol)};
-        auto stream = co_await net::with_timeout(host.new_stream(peer, protocols),
-                                                 PROTOCOL_TIMEOUT);
+        auto stream = co_await net::with_timeout(host.new_stream(peer, protocols), limit);
         if (!stream) {
             co_return stream.error();
         }
@@ -1171,7 +1179,7 @@ struct Node::Impl {
         }
         stream->close_write();
         auto response =
-            co_await net::with_timeout(stream->read_length_prefixed(max_response), PROTOCOL_TIMEOUT);
+            co_await net::with_timeout(stream->read_length_prefixed(max_response), limit);
         co_return response;
     }
 
@@ -1186,12 +1194,15 @@ struct Node::Impl {
             penalize(peer, BAD_DATA_POINTS, "malformed peer list: " + records.error().message());
             co_return;
         }
+        const std::size_t known_before = book.size();
         for (const auto& record : *records) {
             book.add_addresses(record.peer, record.addrs, discovery::PeerSource::peer_list,
                                net::now_instant());
         }
         spdlog::debug("peers: {} told us of {} peers", peer.to_string(), records->size());
-        dial_timer.cancel();
+        if (book.size() > known_before) {
+            dial_timer.cancel();  // someone new to dial: now, not at the next tick
+        }
     }
 
     asio::awaitable<void> fetch_mempool(PeerId peer) {
@@ -1399,6 +1410,13 @@ struct Node::Impl {
             host.disconnect(a.peer, "another network");
             return;
         }
+        if (a.reason == sync::SyncError::unsolicited) {
+            // Every response comes on a stream we opened for its request, so "unsolicited"
+            // here only means it came after the engine gave up on it (a timeout, already
+            // charged): late, not malicious.
+            spdlog::debug("sync: a late response from {}", a.peer.to_string());
+            return;
+        }
         const bool slow = a.reason == sync::SyncError::timeout ||
                           a.reason == sync::SyncError::stall ||
                           a.reason == sync::SyncError::claim_not_backed;
@@ -1436,7 +1454,7 @@ struct Node::Impl {
         const bool is_status = std::holds_alternative<sync::Status>(request);
         const Bytes encoded = sync::encode(request);
         auto response = co_await exchange(peer, std::string(sync::PROTOCOL_ID), encoded,
-                                          sync::MAX_MESSAGE_BYTES);
+                                          sync::MAX_MESSAGE_BYTES, SYNC_REQUEST_TIMEOUT);
         if (!running) {
             co_return;
         }
@@ -1813,6 +1831,7 @@ struct Node::Impl {
     std::map<PeerId, PeerState> peer_states;
     std::set<PeerId> dialing;
     std::size_t peer_list_turn = 0;
+    std::optional<Instant> last_peer_list_ask;
     std::set<PeerId> static_peers;
     std::vector<AnonymousTarget> anonymous;
     std::deque<std::shared_ptr<PendingDelivery>> deliveries;
