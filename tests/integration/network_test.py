@@ -339,6 +339,35 @@ class NetworkTest(unittest.TestCase):
                           paused.hash_at(target) == miner.hash_at(target),
                           "the continued node to catch up")
 
+    def test_newcomer_gets_pending_transactions_and_peers_from_the_book(self):
+        h = self.h
+        faucet = h.key("faucet")
+        faucet_addr = h.run_cli("address", "--key", faucet)
+        genesis = h.genesis(allocations=[(faucet_addr, 10**9)])
+        # No miner: submitted transactions stay pending.
+        first = h.node("first", genesis, min_peers=1)
+        ids = []
+        for nonce in range(3):
+            recipient = h.run_cli("address", "--key", h.key(f"r{nonce}"))
+            tx = h.run_cli("tx", "sign", "--key", faucet, "--to", recipient, "--amount", "7", "--fee", "1", "--nonce", str(nonce),
+                           "--network", "nettest")
+            status, body = first.request("POST", "/tx", tx)
+            self.assertEqual(status, 200, body)
+            ids.append(body["id"])
+        # A node that connects later asks for the mempool on connect.
+        second = h.node("second", genesis, bootstrap=[first.addr], min_peers=1)
+        h.events.wait_for(lambda: all((t := second.get(f"/tx/{i}")) and t["status"] == "pending"
+                                      for i in ids),
+                          "the newcomer to hold the 3 pending transactions")
+        # Its peer book survives a restart: without --bootstrap it finds the first node again.
+        second.stop()
+        self.assertTrue(os.path.exists(os.path.join(second.data_dir, "peers.json")))
+        second.bootstrap = []
+        second.lines = []
+        second.start()
+        h.events.wait_for(lambda: (s := second.status()) and s["peer_count"] >= 1,
+                          "the restarted node to reconnect from its peer book")
+
     def test_node_of_another_network_is_refused(self):
         h = self.h
         genesis = h.genesis()
