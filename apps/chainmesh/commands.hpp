@@ -26,5 +26,6 @@ Command add_run_command(CLI::App& app);
 Command add_status_command(CLI::App& app);
 Command add_peers_command(CLI::App& app);
 Command add_testnet_command(CLI::App& app);
+Command add_sim_command(CLI::App& app);
 
 }  // namespace chainmesh::app

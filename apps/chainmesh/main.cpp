@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
     add(chainmesh::app::add_peers_command, "peers", "list a running node's peers");
     add(chainmesh::app::add_testnet_command, "testnet",
         "start a local network of nodes with a flow of transactions");
+    add(chainmesh::app::add_sim_command, "sim",
+        "run a simulation scenario in virtual time, over one seed or a range");
 
     try {
         app.parse(argc, argv);
