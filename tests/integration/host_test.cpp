@@ -257,5 +257,28 @@ TEST_F(HostTest, StopSaysGoAwayAndClosesEverything) {
     }());
 }
 
+TEST(HostShutdown, LeavesNothingPendingSoTheIoContextRunsDry) {
+    // Keep-alives an hour apart: a timer left waiting after stop() would hold the io_context
+    // for that long, and run_for would come back at its hang limit instead of running dry.
+    auto config = loopback_config();
+    config.keepalive_interval = std::chrono::hours(1);
+    config.idle_timeout = std::chrono::hours(2);
+    asio::io_context io;
+    Host a{io, crypto::Identity::generate(), config};
+    Host b{io, crypto::Identity::generate(), config};
+    a.start();
+    b.start();
+    const auto addr = b.listen_addrs().front().with_peer_id(b.peer_id());
+    run_coroutine(io, [&]() -> asio::awaitable<void> {
+        EXPECT_TRUE(co_await a.dial(addr));
+        EXPECT_TRUE(co_await a.wait_identified(b.peer_id()));
+    }());
+    a.stop();
+    b.stop();
+    io.restart();
+    io.run_for(testing::TEST_HANG_LIMIT);
+    EXPECT_TRUE(io.stopped()) << "work was still pending after both hosts stopped";
+}
+
 }  // namespace
 }  // namespace chainmesh::net

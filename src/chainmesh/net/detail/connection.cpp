@@ -47,6 +47,7 @@ Connection::Connection(tcp::socket socket, UpgradedConnection upgraded, Directio
       m_config(config),
       m_initial_plaintext(std::move(upgraded.remainder)),
       m_writer_signal(m_socket.get_executor()),
+      m_keepalive_timer(m_socket.get_executor()),
       m_last_received(std::chrono::steady_clock::now()) {
     boost::system::error_code ec;
     const auto endpoint = m_socket.remote_endpoint(ec);
@@ -74,6 +75,7 @@ void Connection::close(const std::string& reason) {
     boost::system::error_code ec;
     m_socket.shutdown(tcp::socket::shutdown_both, ec);
     m_socket.close(ec);
+    m_keepalive_timer.cancel();
     m_writer_signal.notify();
     identify_done = true;
     identify_signal.notify();
@@ -233,10 +235,9 @@ asio::awaitable<void> Connection::write_loop() {
 
 asio::awaitable<void> Connection::keepalive_loop() {
     auto self = shared_from_this();
-    asio::steady_timer timer(m_socket.get_executor());
     while (!m_closed) {
-        timer.expires_after(m_config.keepalive_interval);
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        m_keepalive_timer.expires_after(m_config.keepalive_interval);
+        co_await m_keepalive_timer.async_wait(asio::as_tuple(asio::use_awaitable));
         if (m_closed) {
             co_return;
         }

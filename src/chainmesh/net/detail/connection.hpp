@@ -17,6 +17,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <map>
@@ -105,6 +106,9 @@ private:
     Bytes m_initial_plaintext;
 
     Signal m_writer_signal;
+    // Cancelled by close(), so that a closed connection does not wait a keep-alive interval
+    // to release itself (and its host's io_context) after stop().
+    boost::asio::steady_timer m_keepalive_timer;
     bool m_closed = false;
     bool m_closing = false;  // graceful close: write what is queued, then close
     std::string m_close_reason;
