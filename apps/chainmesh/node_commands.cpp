@@ -7,6 +7,7 @@
 #include <chainmesh/api/node_routes.hpp>
 #include <chainmesh/node/config.hpp>
 #include <chainmesh/node/node.hpp>
+#include <chainmesh/node/text_file.hpp>
 #include <chainmesh/util/log.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -16,11 +17,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
-#include <sstream>
 
 namespace chainmesh::app {
 
@@ -53,16 +52,6 @@ constexpr KeyHelp RUN_KEYS[] = {
     {"log-level", "trace, debug, info, warn, error, critical or off", false},
     {"log-json", "log JSON lines (true/false)", true},
 };
-
-std::string read_text(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw node::ConfigError("cannot read the config file " + path.string());
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 nlohmann::json get_json(const std::string& api, const std::string& target) {
     auto reply = api::http_request(api, boost::beast::http::verb::get, target, "",
@@ -118,7 +107,9 @@ Command add_run_command(CLI::App& app) {
             file = data_dir / "chainmesh.toml";
         }
         if (!file.empty()) {
-            node::apply_toml(config, read_text(file), file.string());
+            node::apply_toml(config,
+                             node::read_text_file(file, node::CONFIG_FILE_MAX_BYTES, "config file"),
+                             file.string());
         }
         node::apply_environment(config, [](const char* name) { return std::getenv(name); });
         for (const auto& key : RUN_KEYS) {

@@ -1,12 +1,11 @@
 // sim: run a simulation scenario (issue 5) over one seed or a range, offline and in virtual time.
 
+#include <chainmesh/node/text_file.hpp>
 #include <chainmesh/sim/scenario.hpp>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <vector>
 
@@ -34,26 +33,6 @@ std::pair<std::uint64_t, std::uint64_t> parse_seed_range(const std::string& text
     return {low, high};
 }
 
-std::string read_file(const std::filesystem::path& path) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) {
-        throw std::runtime_error("cannot read " + path.string() + ": " + ec.message());
-    }
-    if (size > sim::SCENARIO_TEXT_MAX_BYTES) {
-        throw std::runtime_error(path.string() + " is " + std::to_string(size) +
-                                 " bytes; a scenario is at most " +
-                                 std::to_string(sim::SCENARIO_TEXT_MAX_BYTES));
-    }
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in) {
-        throw std::runtime_error("cannot read " + path.string());
-    }
-    return text.str();
-}
-
 }  // namespace
 
 Command add_sim_command(CLI::App& app) {
@@ -70,7 +49,8 @@ Command add_sim_command(CLI::App& app) {
         ->excludes(seed);
     app.add_flag("--quiet", options->quiet, "one line per run, no report");
     return [options]() -> int {
-        const std::string text = read_file(options->file);
+        const std::string text =
+            node::read_text_file(options->file, sim::SCENARIO_TEXT_MAX_BYTES, "scenario");
         sim::Scenario scenario;
         try {
             scenario = sim::parse_scenario(text);

@@ -18,6 +18,7 @@
 #include <chainmesh/chain/genesis.hpp>
 #include <chainmesh/chain/transaction.hpp>
 #include <chainmesh/crypto/identity.hpp>
+#include <chainmesh/node/text_file.hpp>
 #include <chainmesh/util/hex.hpp>
 #include <chainmesh/util/rng.hpp>
 
@@ -85,13 +86,6 @@ struct Faucet {
     std::uint64_t next_nonce = 0;
 };
 
-std::string read_text(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 void write_text(const std::filesystem::path& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << text;
@@ -105,7 +99,10 @@ std::optional<Layout> read_layout(const std::filesystem::path& dir) {
     if (!std::filesystem::exists(file)) {
         return std::nullopt;
     }
-    const auto json = nlohmann::json::parse(read_text(file), nullptr, false);
+    constexpr std::size_t LAYOUT_MAX_BYTES = 64 * 1024;
+    const auto json =
+        nlohmann::json::parse(node::read_text_file(file, LAYOUT_MAX_BYTES, "testnet layout"),
+                              nullptr, false);
     if (!json.is_object() || json.value("version", 0) != LAYOUT_VERSION) {
         return std::nullopt;
     }
@@ -199,18 +196,6 @@ pid_t spawn_node(const std::filesystem::path& self, const std::vector<std::strin
     }
     ::close(log_fd);
     return pid;
-}
-
-std::string last_lines(const std::filesystem::path& file, std::size_t count) {
-    const std::string text = read_text(file);
-    std::size_t pos = text.size();
-    for (std::size_t found = 0; pos > 0 && found <= count;) {
-        --pos;
-        if (text[pos] == '\n') {
-            ++found;
-        }
-    }
-    return text.substr(pos == 0 ? 0 : pos + 1);
 }
 
 std::optional<nlohmann::json> fetch_json(const std::string& api, const std::string& target) {
@@ -385,7 +370,7 @@ Command add_testnet_command(CLI::App& app) {
                                              WIFEXITED(status)
                                                  ? fmt::format("status {}", WEXITSTATUS(status))
                                                  : fmt::format("signal {}", WTERMSIG(status)),
-                                             last_lines(node.dir / "node.log", 8))
+                                             node::read_last_lines(node.dir / "node.log", 8))
                               << std::flush;
                     exit_code = 1;
                 }

@@ -11,6 +11,7 @@
 #include <chainmesh/net/timeout.hpp>
 #include <chainmesh/node/gossip_service.hpp>
 #include <chainmesh/node/miner.hpp>
+#include <chainmesh/node/text_file.hpp>
 #include <chainmesh/store/block_store.hpp>
 #include <chainmesh/sync/sync_engine.hpp>
 #include <chainmesh/util/hex.hpp>
@@ -29,7 +30,6 @@
 #include <future>
 #include <random>
 #include <set>
-#include <sstream>
 
 namespace chainmesh::node {
 
@@ -125,19 +125,6 @@ bool is_bad_transaction(const ErrorCode& ec) {
            ec == chain::ChainError::self_transfer;
 }
 
-void put_u64(Bytes& out, std::uint64_t value) {
-    for (int shift = 56; shift >= 0; shift -= 8) {
-        out.push_back(static_cast<std::uint8_t>(value >> shift));
-    }
-}
-std::uint64_t get_u64(ByteView in) {
-    std::uint64_t value = 0;
-    for (std::size_t i = 0; i < 8; ++i) {
-        value = (value << 8) | in[i];
-    }
-    return value;
-}
-void put_hash(Bytes& out, const Hash256& hash) { out.insert(out.end(), hash.begin(), hash.end()); }
 Hash256 get_hash(ByteView in) {
     Hash256 hash{};
     std::copy_n(in.begin(), hash.size(), hash.begin());
@@ -156,28 +143,9 @@ asio::awaitable<std::optional<Result<mempool::VerifiedTransaction>>> verify_on_w
     co_return mempool::VerifiedTransaction::verify(std::move(tx), params);
 }
 
-std::string read_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw std::runtime_error("cannot read " + path.string());
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 chain::Genesis parse_genesis_file(const std::filesystem::path& path) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) {
-        throw std::runtime_error("cannot read the genesis file " + path.string() + ": " +
-                                 ec.message());
-    }
-    if (size > chain::GENESIS_MAX_BYTES) {
-        throw std::runtime_error("the genesis file " + path.string() + " is larger than " +
-                                 std::to_string(chain::GENESIS_MAX_BYTES) + " bytes");
-    }
-    auto parsed = chain::parse_genesis(read_file(path));
+    auto parsed =
+        chain::parse_genesis(read_text_file(path, chain::GENESIS_MAX_BYTES, "genesis file"));
     if (!parsed) {
         throw std::runtime_error("bad genesis file " + path.string() + ": " +
                                  parsed.error().message);
@@ -244,7 +212,7 @@ struct Node::Impl {
                               header.height, ok.error().message());
                 return ok.error();
             }
-            remember(header);
+            remember(header, fork_height);
             return m_node.engine.weight(header);
         }
 
@@ -268,7 +236,6 @@ struct Node::Impl {
                 it = it->second.empty() ? m_by_height.erase(it) : std::next(it);
             }
         }
-        std::size_t size() const { return m_headers.size(); }
 
     private:
         // Bound: a peer can make us keep only headers that passed proof of work; those above
@@ -308,46 +275,31 @@ struct Node::Impl {
             const auto it = m_headers.find(hash);
             return it == m_headers.end() ? nullptr : &it->second;
         }
-        // The height where the branch ending at `parent` leaves our active chain.
+        // The height where the branch ending at `parent` (a header check_header found) leaves
+        // our active chain: kept for each remembered header, else a walk down the fork
+        // choice's tree (its side branches are short: it refuses deep ones).
         std::uint64_t fork_point_height(const Hash256& parent) const {
-            Hash256 hash = parent;
-            for (;;) {
-                if (const chain::BlockHeader* known = m_node.fork.header(hash)) {
-                    // Walk down to the active chain (side branches in the tree are short:
-                    // the fork choice refuses deep ones).
-                    const chain::BlockHeader* at = known;
-                    while (at != nullptr && at->height > 0) {
-                        const Hash256* active = m_node.fork.active_at(at->height);
-                        if (active != nullptr && *active == at->hash()) {
-                            return at->height;
-                        }
-                        at = m_node.fork.header(at->previous_hash);
-                    }
-                    return 0;
-                }
-                const auto it = m_headers.find(hash);
-                if (it == m_headers.end()) {
-                    return 0;
-                }
-                if (it->second.height == 0) {
-                    return 0;
-                }
-                const auto cached = m_fork_heights.find(hash);
-                if (cached != m_fork_heights.end()) {
-                    return cached->second;
-                }
-                hash = it->second.previous_hash;
+            if (const auto cached = m_fork_heights.find(parent); cached != m_fork_heights.end()) {
+                return cached->second;
             }
+            for (const chain::BlockHeader* at = m_node.fork.header(parent);
+                 at != nullptr && at->height > 0; at = m_node.fork.header(at->previous_hash)) {
+                const Hash256* active = m_node.fork.active_at(at->height);
+                if (active != nullptr && *active == at->hash()) {
+                    return at->height;
+                }
+            }
+            return 0;
         }
 
-        void remember(const chain::BlockHeader& header) {
+        void remember(const chain::BlockHeader& header, std::uint64_t fork_height) {
             if (m_headers.size() >= MAX_HEADERS) {
                 return;
             }
             const Hash256 hash = header.hash();
             if (m_headers.emplace(hash, header).second) {
                 m_by_height[header.height].push_back(hash);
-                m_fork_heights[hash] = fork_point_height(header.previous_hash);
+                m_fork_heights[hash] = fork_height;
             }
         }
 
@@ -550,18 +502,19 @@ struct Node::Impl {
     void add_configured_peer(const wire::Multiaddr& addr, bool is_static) {
         if (const auto id = addr.peer_id()) {
             const wire::Multiaddr bare = addr.without_peer_id();
-            if (is_static) {
-                book.add_static(*id, bare);
-            } else {
-                std::vector<wire::Multiaddr> addrs{bare};
-                book.add_addresses(*id, addrs, discovery::PeerSource::bootstrap,
-                                   net::now_instant());
-            }
-            if (is_static) {
-                static_peers.insert(*id);
-            }
+            remember_configured_peer(*id, addr.without_peer_id(), is_static);
         } else {
-            anonymous.push_back(AnonymousTarget{.addr = addr, .is_static = is_static});
+            anonymous.push_back(
+                std::make_shared<AnonymousTarget>(AnonymousTarget{.addr = addr, .is_static = is_static}));
+        }
+    }
+
+    void remember_configured_peer(const PeerId& id, const wire::Multiaddr& addr, bool is_static) {
+        if (is_static) {
+            book.add_static(id, addr);
+        } else {
+            std::vector<wire::Multiaddr> addrs{addr};
+            book.add_addresses(id, addrs, discovery::PeerSource::bootstrap, net::now_instant());
         }
     }
 
@@ -766,8 +719,8 @@ struct Node::Impl {
         const std::uint64_t height = proposed->block.header.height;
         miner->mine(std::move(proposed->block));
         Bytes announcement;
-        put_u64(announcement, height);
-        put_hash(announcement, fork.tip_hash());
+        put_u64be(announcement, height);
+        append(announcement, fork.tip_hash());
         publish(topics.mining_on, std::move(announcement));
     }
 
@@ -819,9 +772,9 @@ struct Node::Impl {
 
     void announce_best_block() {
         Bytes message;
-        put_u64(message, fork.height());
-        put_hash(message, fork.tip_hash());
-        put_hash(message, fork.tip_work().to_bytes());
+        put_u64be(message, fork.height());
+        append(message, fork.tip_hash());
+        append(message, fork.tip_work().to_bytes());
         publish(topics.bestblock, std::move(message));
     }
 
@@ -887,17 +840,8 @@ struct Node::Impl {
                 return pubsub::ValidationResult::reject;
             }
             return on_io_thread([this, vt = std::move(*verified)]() mutable {
-                ++transactions_received;
-                const Hash256 id = vt.id();
-                auto admitted = pool.admit(std::move(vt), store->state());
-                if (admitted) {
-                    schedule_template_refresh();
-                    return pubsub::ValidationResult::accept;
-                }
-                if (admitted.error() != mempool::MempoolError::already_known) {
-                    announce_rejected(id, admitted.error());
-                }
-                return pubsub::ValidationResult::ignore;
+                return admit_transaction(std::move(vt)) ? pubsub::ValidationResult::accept
+                                                        : pubsub::ValidationResult::ignore;
             });
         });
         const auto fixed_size = [](std::size_t bytes) {
@@ -930,7 +874,7 @@ struct Node::Impl {
         gossip.subscribe(topics.mining_on, [](const pubsub::DeliverMessage& m) {
             if (m.author && m.data.size() == MINING_ON_BYTES) {
                 spdlog::debug("gossip: {} mines on height {}", m.author->to_string(),
-                              get_u64(ByteView(m.data)));
+                              get_u64be(m.data.data()));
             }
         });
         gossip.subscribe(topics.rejected_tx, [](const pubsub::DeliverMessage& m) {
@@ -942,6 +886,20 @@ struct Node::Impl {
                               std::string(data.begin() + 32, data.end()));
             }
         });
+    }
+
+    // A signature-checked transaction from a peer or the API into the mempool; a refusal
+    // other than "already have it" is announced on rejected_tx.
+    Result<mempool::Admitted> admit_transaction(mempool::VerifiedTransaction tx) {
+        const Hash256 id = tx.id();
+        auto admitted = pool.admit(std::move(tx), store->state());
+        if (admitted) {
+            ++transactions_received;
+            schedule_template_refresh();
+        } else if (admitted.error() != mempool::MempoolError::already_known) {
+            announce_rejected(id, admitted.error());
+        }
+        return admitted;
     }
 
     void announce_rejected(const Hash256& id, const ErrorCode& reason) {
@@ -957,8 +915,8 @@ struct Node::Impl {
         rejected_tokens -= 1;
         std::string name = error_name(reason).substr(0, REJECTED_REASON_MAX_BYTES);
         Bytes message;
-        put_hash(message, id);
-        message.insert(message.end(), name.begin(), name.end());
+        append(message, id);
+        append(message, name);
         publish(topics.rejected_tx, std::move(message));
     }
 
@@ -1060,7 +1018,7 @@ struct Node::Impl {
         std::size_t wanted = connected + dialing.size() < config.min_peers
                                  ? config.min_peers - connected - dialing.size()
                                  : 0;
-        for (auto& candidate : book.dial_candidates(config.min_peers + static_peers.size(), now, busy)) {
+        for (auto& candidate : book.dial_candidates(config.max_peers, now, busy)) {
             const bool is_static = book.is_static(candidate.peer);
             if (!is_static) {
                 if (wanted == 0 || connected + dialing.size() >= config.max_peers) {
@@ -1072,14 +1030,13 @@ struct Node::Impl {
             book.on_dial_started(candidate.peer, now);
             asio::co_spawn(io, dial(std::move(candidate)), asio::detached);
         }
-        for (std::size_t i = 0; i < anonymous.size(); ++i) {
-            AnonymousTarget& target = anonymous[i];
-            if (target.dialing || now < target.next_attempt ||
-                (!target.is_static && connected >= config.min_peers)) {
+        for (const auto& target : anonymous) {
+            if (target->dialing || now < target->next_attempt ||
+                (!target->is_static && connected >= config.min_peers)) {
                 continue;
             }
-            target.dialing = true;
-            asio::co_spawn(io, dial_anonymous(i), asio::detached);
+            target->dialing = true;
+            asio::co_spawn(io, dial_anonymous(target), asio::detached);
         }
     }
 
@@ -1126,33 +1083,25 @@ struct Node::Impl {
         }
     }
 
-    asio::awaitable<void> dial_anonymous(std::size_t index) {
-        const wire::Multiaddr addr = anonymous[index].addr;
-        auto dialed = co_await host.dial(addr);
+    // Held by pointer: other dials may finish (and leave `anonymous`) while this one waits.
+    asio::awaitable<void> dial_anonymous(std::shared_ptr<AnonymousTarget> target) {
+        auto dialed = co_await host.dial(target->addr);
         if (!running) {
             co_return;
         }
-        AnonymousTarget& target = anonymous[index];
-        target.dialing = false;
+        target->dialing = false;
         if (dialed) {
             // Its id is known now: the book takes over.
-            std::vector<wire::Multiaddr> addrs{addr};
-            if (target.is_static) {
-                book.add_static(*dialed, addr);
-                static_peers.insert(*dialed);
-            } else {
-                book.add_addresses(*dialed, addrs, discovery::PeerSource::bootstrap,
-                                   net::now_instant());
-            }
+            remember_configured_peer(*dialed, target->addr, target->is_static);
             book.on_connected(*dialed, net::now_instant());
-            anonymous.erase(anonymous.begin() + static_cast<std::ptrdiff_t>(index));
+            std::erase(anonymous, target);
             co_return;
         }
-        ++target.failures;
-        const auto backoff = std::min<Duration>(std::chrono::minutes(5),
-                                                1s * (1LL << std::min<std::uint32_t>(target.failures, 9)));
-        target.next_attempt = net::now_instant() + backoff;
-        spdlog::info("peers: cannot reach {}: {}; next try in {} s", addr.to_string(),
+        ++target->failures;
+        const auto backoff = std::min<Duration>(
+            std::chrono::minutes(5), 1s * (1LL << std::min<std::uint32_t>(target->failures, 9)));
+        target->next_attempt = net::now_instant() + backoff;
+        spdlog::info("peers: cannot reach {}: {}; next try in {} s", target->addr.to_string(),
                      dialed.error().message(),
                      std::chrono::duration_cast<std::chrono::seconds>(backoff).count());
     }
@@ -1451,7 +1400,6 @@ struct Node::Impl {
     }
 
     asio::awaitable<void> sync_request(PeerId peer, sync::RequestId id, sync::Request request) {
-        const bool is_status = std::holds_alternative<sync::Status>(request);
         const Bytes encoded = sync::encode(request);
         auto response = co_await exchange(peer, std::string(sync::PROTOCOL_ID), encoded,
                                           sync::MAX_MESSAGE_BYTES, SYNC_REQUEST_TIMEOUT);
@@ -1474,8 +1422,6 @@ struct Node::Impl {
         } else if (auto* blocks = std::get_if<sync::Blocks>(&*message);
                    blocks && std::holds_alternative<sync::GetBlocks>(request)) {
             sync.on_blocks(peer, id, std::move(blocks->blocks), now);
-        } else if (auto* status = std::get_if<sync::Status>(&*message); status && is_status) {
-            on_peer_status(peer, *status);
         } else {
             penalize(peer, BAD_DATA_POINTS, "sync: a response of the wrong kind");
             sync.on_request_failed(peer, id, now);
@@ -1768,21 +1714,15 @@ struct Node::Impl {
             result.detail = "the node is not running";
             co_return result;
         }
-        const Hash256 id = verified->id();
         Bytes relay = verified->transaction().encode();
-        auto admitted = pool.admit(std::move(*verified), store->state());
+        const auto admitted = admit_transaction(std::move(*verified));
         if (!admitted) {
             result.reason = error_name(admitted.error());
             result.detail = admitted.error().message();
-            if (admitted.error() != mempool::MempoolError::already_known) {
-                announce_rejected(id, admitted.error());
-            }
             co_return result;
         }
-        ++transactions_received;
         result.accepted = true;
         publish(topics.tx, std::move(relay));
-        schedule_template_refresh();
         co_return result;
     }
 
@@ -1832,8 +1772,7 @@ struct Node::Impl {
     std::set<PeerId> dialing;
     std::size_t peer_list_turn = 0;
     std::optional<Instant> last_peer_list_ask;
-    std::set<PeerId> static_peers;
-    std::vector<AnonymousTarget> anonymous;
+    std::vector<std::shared_ptr<AnonymousTarget>> anonymous;
     std::deque<std::shared_ptr<PendingDelivery>> deliveries;
     std::optional<sync::Progress> last_progress;
     bool was_syncing = false;
