@@ -12,12 +12,10 @@ int main(int argc, char** argv) {
     CLI::App app{"chainmesh: a peer-to-peer node for blockchains, speaking libp2p"};
     app.set_version_flag("--version", std::string("chainmesh ") + CHAINMESH_VERSION);
     app.require_subcommand(1);
-    std::string log_level = "info";
-    bool log_json = false;
-    app.add_option("--log-level", log_level,
-                   "trace, debug, info, warn, error, critical or off")
+    chainmesh::app::LogOptions log;
+    app.add_option("--log-level", log.level, "trace, debug, info, warn, error, critical or off")
         ->capture_default_str();
-    app.add_flag("--log-json", log_json, "log JSON lines instead of text");
+    app.add_flag("--log-json", log.json, "log JSON lines instead of text");
 
     std::map<CLI::App*, chainmesh::app::Command> commands;
     const auto add = [&](auto adder, const char* name, const char* help) {
@@ -32,7 +30,8 @@ int main(int argc, char** argv) {
     add(chainmesh::app::add_genesis_command, "genesis", "make a genesis file");
     add(chainmesh::app::add_address_command, "address", "print the account address of a key");
     add(chainmesh::app::add_tx_command, "tx", "transactions: sign offline, submit to a node");
-    add(chainmesh::app::add_run_command, "run", "run a node: chain, mempool, gossip, sync, API");
+    add([&log](CLI::App& sub) { return chainmesh::app::add_run_command(sub, log); }, "run",
+        "run a node: chain, mempool, gossip, sync, API");
     add(chainmesh::app::add_status_command, "status", "print a running node's status");
     add(chainmesh::app::add_peers_command, "peers", "list a running node's peers");
     add(chainmesh::app::add_testnet_command, "testnet",
@@ -47,8 +46,8 @@ int main(int argc, char** argv) {
     }
     try {
         chainmesh::util::setup_logging(
-            log_json ? chainmesh::util::LogFormat::json : chainmesh::util::LogFormat::human,
-            log_level);
+            log.json ? chainmesh::util::LogFormat::json : chainmesh::util::LogFormat::human,
+            log.level);
         for (auto& [sub, run] : commands) {
             if (sub->parsed()) {
                 return run();

@@ -12,6 +12,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -29,30 +30,6 @@ namespace {
 
 constexpr std::string_view DEFAULT_API = "127.0.0.1:8645";
 
-struct KeyHelp {
-    const char* key;
-    const char* help;
-    bool is_bool;
-};
-// Every key of node/config.hpp, as a flag.
-constexpr KeyHelp RUN_KEYS[] = {
-    {"data-dir", "where the chain, the peer book and the key live", false},
-    {"key-file", "the node key (created on first run; default <data-dir>/node.key)", false},
-    {"genesis-file", "the genesis TOML (chainmesh genesis new); kept in the data dir", false},
-    {"listen", "a multiaddr to listen on (repeatable)", false},
-    {"bootstrap", "a peer to start from, /ip4/../tcp/../p2p/<id> (repeatable)", false},
-    {"static-peers", "a peer to stay connected to (repeatable)", false},
-    {"http-addr", "the HTTP API's host:port (empty: off)", false},
-    {"min-peers", "dial known peers while below this many connections", false},
-    {"max-peers", "never more connections than this", false},
-    {"mining", "mine blocks (true/false)", true},
-    {"miner-threads", "threads searching for proof of work", false},
-    {"beneficiary", "the address paid by mined blocks (default: the node key's)", false},
-    {"sync-writes", "fsync every block (true/false)", true},
-    {"log-level", "trace, debug, info, warn, error, critical or off", false},
-    {"log-json", "log JSON lines (true/false)", true},
-};
-
 nlohmann::json get_json(const std::string& api, const std::string& target) {
     auto reply = api::http_request(api, boost::beast::http::verb::get, target, "",
                                    std::chrono::seconds(5));
@@ -68,7 +45,7 @@ nlohmann::json get_json(const std::string& api, const std::string& target) {
 
 }  // namespace
 
-Command add_run_command(CLI::App& app) {
+Command add_run_command(CLI::App& app, const LogOptions& global_log) {
     struct Options {
         std::filesystem::path config_file;
         std::map<std::string, std::vector<std::string>> flags;
@@ -76,21 +53,22 @@ Command add_run_command(CLI::App& app) {
     auto options = std::make_shared<Options>();
     app.add_option("--config", options->config_file,
                    "a TOML config file (default: <data-dir>/chainmesh.toml when present)");
-    for (const auto& key : RUN_KEYS) {
-        auto& target = options->flags[key.key];
-        if (key.is_bool) {
-            app.add_option("--" + std::string(key.key), target, key.help)
-                ->expected(0, 1)
-                ->default_str("true");
-        } else {
-            app.add_option("--" + std::string(key.key), target, key.help);
+    for (const std::string& key : node::config_keys()) {
+        const auto help = node::config_key_help(key);
+        auto* option = app.add_option("--" + key, options->flags[key], std::string(help.help));
+        if (help.is_bool) {
+            option->expected(0, 1)->default_str("true");
         }
     }
     app.footer("Every option is also a key of the config file and an environment variable "
                "CHAINMESH_<KEY> (e.g. CHAINMESH_HTTP_ADDR); flags win over the environment, "
                "which wins over the file.");
-    return [options, &app]() -> int {
+    return [options, &app, &global_log]() -> int {
         node::NodeConfig config;
+        // `chainmesh --log-level debug run` means what it says; the file, the environment and
+        // run's own flags can still override it.
+        config.log_level = global_log.level;
+        config.log_json = global_log.json;
         // The data dir decides where the default config file is: find it first.
         const auto flagged = [&](const std::string& key) {
             return app.count("--" + key) > 0;
@@ -112,15 +90,15 @@ Command add_run_command(CLI::App& app) {
                              file.string());
         }
         node::apply_environment(config, [](const char* name) { return std::getenv(name); });
-        for (const auto& key : RUN_KEYS) {
-            if (!flagged(key.key)) {
+        for (const std::string& key : node::config_keys()) {
+            if (!flagged(key)) {
                 continue;
             }
-            std::vector<std::string> values = options->flags[key.key];
+            std::vector<std::string> values = options->flags[key];
             if (values.empty()) {
                 values.push_back("true");  // a bare boolean flag
             }
-            node::apply_override(config, {key.key, "--" + std::string(key.key), values});
+            node::apply_override(config, {key, "--" + key, values});
         }
         node::finish_config(config);
         util::setup_logging(config.log_json ? util::LogFormat::json : util::LogFormat::human,
@@ -138,6 +116,7 @@ Command add_run_command(CLI::App& app) {
             server->start();
             spdlog::info("HTTP API on http://{}", api::format_endpoint(server->local_endpoint()));
         }
+        bool stopping = false;
         asio::signal_set signals(io, SIGINT, SIGTERM);
         signals.async_wait([&](const boost::system::error_code& ec, int signal) {
             if (ec) {
@@ -148,9 +127,13 @@ Command add_run_command(CLI::App& app) {
                 server->stop();
             }
             node.stop();
-            io.stop();
+            stopping = true;
         });
-        io.run();
+        while (!stopping && io.run_one() > 0) {
+        }
+        // Let the closing connections and coroutines finish before the node goes (the API's
+        // handlers refer to it), within a bound in case something still waits.
+        io.run_for(std::chrono::seconds(5));
         return 0;
     };
 }

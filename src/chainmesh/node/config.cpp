@@ -422,6 +422,14 @@ const KeySpec& spec_of(std::string_view key) {
 
 }  // namespace
 
+ConfigKeyHelp config_key_help(std::string_view key) {
+    const KeySpec* spec = find_spec(key);
+    if (spec == nullptr) {
+        throw ConfigError("unknown config key '" + masked(key) + "'");
+    }
+    return {spec->comment, std::holds_alternative<FlagField>(spec->field)};
+}
+
 const std::vector<std::string>& config_keys() {
     static const std::vector<std::string> keys = [] {
         std::vector<std::string> out;

@@ -105,6 +105,15 @@ struct ConfigOverride {
 // Every key the config knows, in the file's spelling ("http-addr", "listen", ...).
 const std::vector<std::string>& config_keys();
 
+// What a key means (one line, as example_toml() comments it) and whether it is a boolean
+// (a bare --flag means true). The CLI builds its flags from these, so a key added here has a
+// flag too. Throws ConfigError for a key not in config_keys().
+struct ConfigKeyHelp {
+    std::string_view help;
+    bool is_bool = false;
+};
+ConfigKeyHelp config_key_help(std::string_view key);
+
 // Applies a TOML document (the file's text; `origin` names it in errors) over `config`.
 // Throws ConfigError.
 void apply_toml(NodeConfig& config, std::string_view toml_text, const std::string& origin);
