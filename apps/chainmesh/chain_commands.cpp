@@ -93,31 +93,21 @@ Command add_genesis_command(CLI::App& app) {
             throw std::runtime_error(options->out.string() +
                                      " already exists; pass --force to replace it");
         }
-        chain::Genesis genesis;
-        genesis.params.network_id = options->network;
-        genesis.params.consensus = chain::ConsensusKind::pow;
-        genesis.params.pow.initial_target = chain::target_from_difficulty(options->difficulty);
-        genesis.params.pow.target_block_time_ms =
-            static_cast<std::uint64_t>(options->block_time_s * 1000.0);
-        genesis.timestamp_ms = static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count());
-        std::map<chain::Address, std::uint64_t> merged;
+        chain::PowGenesisSpec spec{
+            .network_id = options->network,
+            .difficulty = options->difficulty,
+            .block_time_ms = static_cast<std::uint64_t>(options->block_time_s * 1000.0),
+            .timestamp_ms = now_ms(),
+            .allocations = {},
+        };
         for (const auto& text : options->allocations) {
-            const auto allocation = parse_allocation(text);
-            if (merged.contains(allocation.address)) {
-                throw std::runtime_error("--alloc names " + allocation.address.to_string() +
-                                         " twice");
-            }
-            merged[allocation.address] = allocation.amount;
+            spec.allocations.push_back(parse_allocation(text));
         }
-        for (const auto& [address, amount] : merged) {
-            genesis.allocations.push_back({address, amount});
+        auto made = chain::make_pow_genesis(std::move(spec));
+        if (!made) {
+            throw std::runtime_error(made.error().message);
         }
-        if (const auto problem = chain::params_problem(genesis.params); !problem.empty()) {
-            throw std::runtime_error(problem);
-        }
+        const chain::Genesis& genesis = *made;
         const std::string text = chain::write_genesis(genesis);
         // Parse what we wrote: a file this command makes must be one `run` accepts.
         const chain::Genesis check = chain::parse_genesis(text).value();

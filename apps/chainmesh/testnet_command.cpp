@@ -57,7 +57,6 @@ extern "C" void on_signal(int signal) { g_signal.store(signal); }
 struct Layout {
     std::size_t nodes = 0;
     int base_port = 0;
-    std::size_t miners = 0;
 
     bool operator==(const Layout&) const = default;
 };
@@ -70,9 +69,7 @@ struct NodeProcess {
     std::string api;
     pid_t pid = -1;
     bool exited = false;
-    int exit_status = 0;
-    // Last status, and the one before, for rates.
-    std::optional<nlohmann::json> status;
+    // The last status read, for rates.
     std::uint64_t previous_height = 0;
     std::uint64_t previous_txs = 0;
     Clock::time_point previous_at{};
@@ -106,8 +103,7 @@ std::optional<Layout> read_layout(const std::filesystem::path& dir) {
     if (!json.is_object() || json.value("version", 0) != LAYOUT_VERSION) {
         return std::nullopt;
     }
-    return Layout{json.value("nodes", std::size_t{0}), json.value("base_port", 0),
-                  json.value("miners", std::size_t{0})};
+    return Layout{json.value("nodes", std::size_t{0}), json.value("base_port", 0)};
 }
 
 // Makes the dir afresh: keys, faucets, genesis, the layout file last (a dir without it is
@@ -115,25 +111,20 @@ std::optional<Layout> read_layout(const std::filesystem::path& dir) {
 void create_testnet(const std::filesystem::path& dir, const Layout& layout, std::uint64_t difficulty,
                     double block_time_s) {
     std::filesystem::create_directories(dir);
-    chain::Genesis genesis;
-    genesis.params.network_id = std::string(NETWORK);
-    genesis.params.consensus = chain::ConsensusKind::pow;
-    genesis.params.block_reward = 50;
-    genesis.params.pow.initial_target = chain::target_from_difficulty(difficulty);
-    genesis.params.pow.target_block_time_ms = static_cast<std::uint64_t>(block_time_s * 1000);
-    genesis.timestamp_ms = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count());
+    chain::PowGenesisSpec spec{
+        .network_id = std::string(NETWORK),
+        .difficulty = difficulty,
+        .block_time_ms = static_cast<std::uint64_t>(block_time_s * 1000),
+        .block_reward = 50,
+        .timestamp_ms = now_ms(),
+        .allocations = {},
+    };
     for (std::size_t k = 0; k < FAUCETS; ++k) {
         const auto key = crypto::Ed25519PrivateKey::generate();
         crypto::save_key_file(dir / fmt::format("faucet-{}.key", k), key, false);
-        genesis.allocations.push_back(
-            {chain::Address::from_public_key(key.public_key()), FAUCET_FUNDS});
+        spec.allocations.push_back({chain::Address::from_public_key(key.public_key()), FAUCET_FUNDS});
     }
-    std::sort(genesis.allocations.begin(), genesis.allocations.end(),
-              [](const auto& a, const auto& b) { return a.address < b.address; });
-    write_text(dir / "genesis.toml", chain::write_genesis(genesis));
+    write_text(dir / "genesis.toml", chain::write_genesis(chain::make_pow_genesis(spec).value()));
     for (std::size_t i = 0; i < layout.nodes; ++i) {
         const auto node_dir = dir / fmt::format("node-{}", i);
         std::filesystem::create_directories(node_dir);
@@ -142,7 +133,6 @@ void create_testnet(const std::filesystem::path& dir, const Layout& layout, std:
     nlohmann::json json{{"version", LAYOUT_VERSION},
                         {"nodes", layout.nodes},
                         {"base_port", layout.base_port},
-                        {"miners", layout.miners},
                         {"network", NETWORK}};
     write_text(dir / "testnet.json", json.dump(2) + "\n");
 }
@@ -223,6 +213,7 @@ Command add_testnet_command(CLI::App& app) {
         std::uint64_t difficulty = 4'000'000;
         double block_time_s = 1;
         double duration_s = 0;
+        std::uint64_t until_height = 0;
         bool fresh = false;
     };
     auto o = std::make_shared<Options>();
@@ -247,6 +238,8 @@ Command add_testnet_command(CLI::App& app) {
     app.add_option("--block-time", o->block_time_s, "target seconds between blocks")
         ->check(CLI::Range(0.05, 3600.0))
         ->capture_default_str();
+    app.add_option("--until-height", o->until_height,
+                   "stop once every node is at this height or above (0: never)");
     app.add_option("--duration", o->duration_s, "stop after this many seconds (0: at Ctrl-C)")
         ->check(CLI::Range(0.0, 1e7));
     app.add_flag("--fresh", o->fresh, "replace the dir even when its layout fits");
@@ -255,10 +248,11 @@ Command add_testnet_command(CLI::App& app) {
             throw std::runtime_error("--consensus '" + o->consensus +
                                      "' is not available yet: use pow");
         }
-        const Layout layout{o->nodes, o->base_port, o->miners.value_or(o->nodes)};
-        if (layout.miners > layout.nodes) {
-            throw std::runtime_error(fmt::format("--miners {} is more than --nodes {}",
-                                                 layout.miners, layout.nodes));
+        const Layout layout{o->nodes, o->base_port};
+        const std::size_t miners = o->miners.value_or(o->nodes);
+        if (miners > layout.nodes) {
+            throw std::runtime_error(fmt::format("--miners {} is more than --nodes {}", miners,
+                                                 layout.nodes));
         }
         const auto existing = read_layout(o->dir);
         if (existing && *existing == layout && !o->fresh) {
@@ -302,7 +296,7 @@ Command add_testnet_command(CLI::App& app) {
                 "--listen",
                 fmt::format("/ip4/127.0.0.1/tcp/{}", layout.base_port + static_cast<int>(node.index)),
                 "--http-addr", node.api,
-                "--mining", node.index < layout.miners ? "true" : "false",
+                "--mining", node.index < miners ? "true" : "false",
                 "--min-peers", "3"};
             if (node.index > 0) {
                 args.push_back("--bootstrap");
@@ -330,7 +324,8 @@ Command add_testnet_command(CLI::App& app) {
                                      ? std::chrono::duration_cast<Clock::duration>(
                                            std::chrono::duration<double>(1.0 / o->tx_rate))
                                      : Clock::duration::max();
-        auto next_tx = start + std::chrono::seconds(2);
+        // Submissions to a node whose API is not up yet fail quietly and are not counted.
+        auto next_tx = start;
         auto next_table = start + std::chrono::seconds(1);
         const auto table_interval = tty ? std::chrono::seconds(1) : std::chrono::seconds(5);
         std::size_t faucet_turn = 0;
@@ -339,16 +334,16 @@ Command add_testnet_command(CLI::App& app) {
         std::string last_refusal;
         int exit_code = 0;
 
+        // Faucet k submits to node k (mod n), so that node knows its pending nonces.
+        const auto submitter = [&](std::size_t faucet) -> NodeProcess& {
+            return nodes[faucet % nodes.size()];
+        };
         const auto sync_nonces = [&]() {
-            for (auto& faucet : faucets) {
-                for (const auto& node : nodes) {
-                    if (node.exited) {
-                        continue;
-                    }
-                    if (auto account =
-                            fetch_json(node.api, "/accounts/" + faucet.address.to_string())) {
-                        faucet.next_nonce = account->value("next_nonce", std::uint64_t{0});
-                        break;
+            for (std::size_t k = 0; k < faucets.size(); ++k) {
+                if (const NodeProcess& node = submitter(k); !node.exited) {
+                    if (auto account = fetch_json(
+                            node.api, "/accounts/" + faucets[k].address.to_string())) {
+                        faucets[k].next_nonce = account->value("next_nonce", std::uint64_t{0});
                     }
                 }
             }
@@ -364,7 +359,6 @@ Command add_testnet_command(CLI::App& app) {
                 int status = 0;
                 if (!node.exited && ::waitpid(node.pid, &status, WNOHANG) == node.pid) {
                     node.exited = true;
-                    node.exit_status = status;
                     std::cout << fmt::format("node-{} exited ({}); the end of its log:\n{}\n",
                                              node.index,
                                              WIFEXITED(status)
@@ -387,7 +381,7 @@ Command add_testnet_command(CLI::App& app) {
                 // order there, whatever the gossip delay to the others.
                 const std::size_t turn = faucet_turn++ % faucets.size();
                 Faucet& faucet = faucets[turn];
-                NodeProcess& target = nodes[turn % nodes.size()];
+                NodeProcess& target = submitter(turn);
                 const NodeProcess& recipient = nodes[rng.uniform(nodes.size())];
                 if (!target.exited) {
                     chain::Transaction tx;
@@ -468,6 +462,13 @@ Command add_testnet_command(CLI::App& app) {
                     }
                 }
                 std::cout << table << std::flush;
+                const bool all_there = std::all_of(nodes.begin(), nodes.end(), [&](const auto& n) {
+                    return !n.exited && n.previous_height >= o->until_height;
+                });
+                if (o->until_height > 0 && all_there) {
+                    std::cout << "every node reached height " << o->until_height << "\n";
+                    break;
+                }
             }
             const auto wake = std::min(next_table, o->tx_rate > 0 ? next_tx : next_table);
             std::this_thread::sleep_until(std::min(wake, Clock::now() + std::chrono::milliseconds(200)));

@@ -304,6 +304,29 @@ GenesisResult parse_genesis(std::string_view toml_text) {
     }
 }
 
+GenesisResult make_pow_genesis(PowGenesisSpec spec) {
+    Genesis genesis;
+    genesis.params.network_id = std::move(spec.network_id);
+    genesis.params.consensus = ConsensusKind::pow;
+    genesis.params.block_reward = spec.block_reward;
+    genesis.params.pow.initial_target = target_from_difficulty(spec.difficulty);
+    genesis.params.pow.target_block_time_ms = spec.block_time_ms;
+    genesis.timestamp_ms = spec.timestamp_ms;
+    std::sort(spec.allocations.begin(), spec.allocations.end(),
+              [](const auto& a, const auto& b) { return a.address < b.address; });
+    for (std::size_t i = 1; i < spec.allocations.size(); ++i) {
+        if (spec.allocations[i].address == spec.allocations[i - 1].address) {
+            return GenesisError{"the allocations name " + spec.allocations[i].address.to_string() +
+                                " twice"};
+        }
+    }
+    genesis.allocations = std::move(spec.allocations);
+    if (const auto problem = params_problem(genesis.params); !problem.empty()) {
+        return GenesisError{problem};
+    }
+    return genesis;
+}
+
 std::string write_genesis(const Genesis& genesis) {
     const ChainParams& params = genesis.params;
     std::string out;

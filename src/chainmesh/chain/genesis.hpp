@@ -83,4 +83,17 @@ GenesisResult parse_genesis(std::string_view toml_text);
 // TOML that parse_genesis reads back to an equal Genesis, with a comment per section.
 std::string write_genesis(const Genesis& genesis);
 
+// A proof-of-work genesis from what `chainmesh genesis new` and `chainmesh testnet` ask for:
+// allocations in any order (sorted here; an address named twice is an error), the params
+// checked with params_problem. The errors name the bad value.
+struct PowGenesisSpec {
+    std::string network_id;
+    std::uint64_t difficulty = 1;
+    std::uint64_t block_time_ms = 10'000;
+    std::uint64_t block_reward = 0;
+    std::uint64_t timestamp_ms = 0;
+    std::vector<GenesisAllocation> allocations;
+};
+GenesisResult make_pow_genesis(PowGenesisSpec spec);
+
 }  // namespace chainmesh::chain
