@@ -8,6 +8,13 @@
 
 namespace chainmesh::chain {
 
+bool is_sender_fault(const ErrorCode& reason) {
+    return reason != ForkChoiceError::already_known && reason != ForkChoiceError::unknown_parent &&
+           reason != ForkChoiceError::fork_too_deep &&
+           reason != ForkChoiceError::orphan_too_large &&
+           reason != ChainError::timestamp_too_far_in_future;
+}
+
 std::string_view describe(ForkChoiceError e) {
     switch (e) {
         case ForkChoiceError::already_known:

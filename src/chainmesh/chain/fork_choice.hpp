@@ -102,6 +102,11 @@ enum class ForkChoiceError {
 std::string_view describe(ForkChoiceError e);
 std::string_view name(ForkChoiceError e);
 
+// Whether a Rejected reason is the sender's fault (see Outputs below): false for a race, a
+// fork or a clock (already_known, unknown_parent, fork_too_deep, orphan_too_large,
+// timestamp_too_far_in_future), true for everything else.
+bool is_sender_fault(const ErrorCode& reason);
+
 }  // namespace chainmesh::chain
 
 CHAINMESH_ERROR_ENUM(chainmesh::chain, ForkChoiceError, "fork_choice")

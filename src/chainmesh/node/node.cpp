@@ -13,6 +13,7 @@
 #include <chainmesh/node/miner.hpp>
 #include <chainmesh/node/text_file.hpp>
 #include <chainmesh/store/block_store.hpp>
+#include <chainmesh/sync/fork_header_validator.hpp>
 #include <chainmesh/sync/sync_engine.hpp>
 #include <chainmesh/util/hex.hpp>
 
@@ -102,16 +103,6 @@ std::string error_name(const ErrorCode& ec) {
 
 // Whether a refused block or header says the sender misbehaved, or only that it raced us,
 // follows another fork, or has a clock ahead of ours (fork_choice.hpp, "Rejected").
-bool is_peer_fault(const ErrorCode& ec) {
-    if (ec == chain::ForkChoiceError::already_known || ec == chain::ForkChoiceError::unknown_parent ||
-        ec == chain::ForkChoiceError::fork_too_deep ||
-        ec == chain::ForkChoiceError::orphan_too_large ||
-        ec == chain::ChainError::timestamp_too_far_in_future) {
-        return false;
-    }
-    return true;
-}
-
 bool is_store_failure(const ErrorCode& ec) {
     return ec == store::StoreError::io_error || ec == store::StoreError::corrupt;
 }
@@ -182,133 +173,6 @@ chain::Genesis load_node_genesis(const NodeConfig& config) {
 }
 
 struct Node::Impl {
-    // The sync engine's header checks: contextual and consensus rules against the fork
-    // choice's tree, or against headers this validator passed before (a header chain that
-    // runs ahead of the blocks applied).
-    class SyncHeaderValidator final : public sync::HeaderValidator {
-    public:
-        explicit SyncHeaderValidator(Impl& node) : m_node(node) {}
-
-        Result<chain::Work> check_header(const chain::BlockHeader& header) override {
-            const chain::BlockHeader* parent = find(header.previous_hash);
-            if (parent == nullptr) {
-                return consensus::ConsensusError::unknown_ancestor;
-            }
-            if (m_node.fork.is_invalid(header.hash())) {
-                return chain::ForkChoiceError::known_invalid;
-            }
-            // A branch forking deeper than the fork choice will ever switch (its rule 4) is
-            // refused here, or sync would download it forever for the fork choice to refuse.
-            const std::uint64_t fork_height = fork_point_height(header.previous_hash);
-            if (m_node.fork.height() > fork_height + m_node.fork.config().max_reorg_depth) {
-                return chain::ForkChoiceError::fork_too_deep;
-            }
-            if (auto ok = chain::check_header(header, *parent, m_node.params, wall_ms()); !ok) {
-                return ok.error();
-            }
-            const Branch branch(*this, header.previous_hash);
-            if (auto ok = m_node.engine.check_consensus(header, *parent, branch); !ok) {
-                spdlog::debug("sync: header {} at height {} refused: {}", short_hex(header.hash()),
-                              header.height, ok.error().message());
-                return ok.error();
-            }
-            remember(header, fork_height);
-            return m_node.engine.weight(header);
-        }
-
-        // Forgets headers at or below the applied height that the fork choice now holds, and
-        // those too far below it to ever be reorganised to. Headers of a branch the sync
-        // engine is still fetching stay, whatever their height: a node mining its own branch
-        // moves its tip past them while it downloads a heavier one.
-        void prune(std::uint64_t applied_height) {
-            const std::uint64_t depth = m_node.fork.config().max_reorg_depth;
-            for (auto it = m_by_height.begin();
-                 it != m_by_height.end() && it->first <= applied_height;) {
-                const bool too_deep = it->first + depth < applied_height;
-                std::erase_if(it->second, [&](const Hash256& hash) {
-                    if (too_deep || m_node.fork.contains(hash)) {
-                        m_headers.erase(hash);
-                        m_fork_heights.erase(hash);
-                        return true;
-                    }
-                    return false;
-                });
-                it = it->second.empty() ? m_by_height.erase(it) : std::next(it);
-            }
-        }
-
-    private:
-        // Bound: a peer can make us keep only headers that passed proof of work; those above
-        // the applied chain by more than this are not kept (the engine asks again later).
-        static constexpr std::size_t MAX_HEADERS = 200'000;
-
-        class Branch final : public chain::HeaderBranch {
-        public:
-            Branch(const SyncHeaderValidator& owner, const Hash256& tip)
-                : m_owner(owner), m_tip(tip) {}
-            const chain::BlockHeader* at_height(std::uint64_t height) const override {
-                Hash256 hash = m_tip;
-                for (;;) {
-                    if (m_owner.m_node.fork.contains(hash)) {
-                        return m_owner.m_node.fork.ancestor(hash, height);
-                    }
-                    const auto it = m_owner.m_headers.find(hash);
-                    if (it == m_owner.m_headers.end() || it->second.height < height) {
-                        return nullptr;
-                    }
-                    if (it->second.height == height) {
-                        return &it->second;
-                    }
-                    hash = it->second.previous_hash;
-                }
-            }
-
-        private:
-            const SyncHeaderValidator& m_owner;
-            Hash256 m_tip;
-        };
-
-        const chain::BlockHeader* find(const Hash256& hash) const {
-            if (const chain::BlockHeader* known = m_node.fork.header(hash)) {
-                return known;
-            }
-            const auto it = m_headers.find(hash);
-            return it == m_headers.end() ? nullptr : &it->second;
-        }
-        // The height where the branch ending at `parent` (a header check_header found) leaves
-        // our active chain: kept for each remembered header, else a walk down the fork
-        // choice's tree (its side branches are short: it refuses deep ones).
-        std::uint64_t fork_point_height(const Hash256& parent) const {
-            if (const auto cached = m_fork_heights.find(parent); cached != m_fork_heights.end()) {
-                return cached->second;
-            }
-            for (const chain::BlockHeader* at = m_node.fork.header(parent);
-                 at != nullptr && at->height > 0; at = m_node.fork.header(at->previous_hash)) {
-                const Hash256* active = m_node.fork.active_at(at->height);
-                if (active != nullptr && *active == at->hash()) {
-                    return at->height;
-                }
-            }
-            return 0;
-        }
-
-        void remember(const chain::BlockHeader& header, std::uint64_t fork_height) {
-            if (m_headers.size() >= MAX_HEADERS) {
-                return;
-            }
-            const Hash256 hash = header.hash();
-            if (m_headers.emplace(hash, header).second) {
-                m_by_height[header.height].push_back(hash);
-                m_fork_heights[hash] = fork_height;
-            }
-        }
-
-        Impl& m_node;
-        std::map<Hash256, chain::BlockHeader> m_headers;
-        std::map<Hash256, std::uint64_t> m_fork_heights;  // of each header in m_headers
-        std::map<std::uint64_t, std::vector<Hash256>> m_by_height;
-    };
-
     struct Topics {
         std::string block, tx, bestblock, mining_on, rejected_tx;
         explicit Topics(const std::string& network)
@@ -369,7 +233,7 @@ struct Node::Impl {
           pool(mempool::MempoolConfig{}, params),
           host(io, identity, host_config(config)),
           gossip(io, host, gossip_config(), Rng(std::random_device{}()), workers),
-          validator(*this),
+          validator(fork, params, engine, wall_ms),
           sync(sync::SyncConfig{}, validator, genesis_hash, engine.weight(genesis_header)),
           book(discovery::PeerBookConfig{}, Rng(std::random_device{}())),
           topics(params.network_id),
@@ -541,7 +405,7 @@ struct Node::Impl {
             if (*rejection == chain::ForkChoiceError::already_known) {
                 return Verdict::known;
             }
-            return is_peer_fault(*rejection) ? Verdict::invalid : Verdict::ignored;
+            return chain::is_sender_fault(*rejection) ? Verdict::invalid : Verdict::ignored;
         }
         if (fork.is_orphan(hash)) {
             return Verdict::orphan;
@@ -587,12 +451,12 @@ struct Node::Impl {
     void on_fork_event(chain::Rejected& e) {
         if (e.hash == current_block) {
             current_rejection = e.reason;
-            if (current_source && is_peer_fault(e.reason)) {
+            if (current_source && chain::is_sender_fault(e.reason)) {
                 penalize(*current_source, BAD_DATA_POINTS,
                          "sent block " + short_hex(e.hash) + ": " + error_name(e.reason));
             }
         }
-        spdlog::log(is_peer_fault(e.reason) ? spdlog::level::info : spdlog::level::debug,
+        spdlog::log(chain::is_sender_fault(e.reason) ? spdlog::level::info : spdlog::level::debug,
                     "chain: refused block {}: {}", short_hex(e.hash), e.reason.message());
     }
     void on_fork_event(chain::NewBestTip& plan) {
@@ -1448,7 +1312,7 @@ struct Node::Impl {
             }
             answer = sync::encode(sync::Message{sync.local_status()});
         } else if (auto* get_headers = std::get_if<sync::GetHeaders>(&*message)) {
-            answer = sync::encode(sync::Message{headers_for(*get_headers)});
+            answer = sync::encode(sync::Message{sync::headers_for(fork, *get_headers)});
         } else if (auto* get_blocks = std::get_if<sync::GetBlocks>(&*message)) {
             auto blocks = blocks_for(*get_blocks);
             if (!blocks) {
@@ -1461,32 +1325,6 @@ struct Node::Impl {
         }
         co_await stream.write_length_prefixed(answer);
         stream.close_write();
-    }
-
-    sync::Headers headers_for(const sync::GetHeaders& request) {
-        const std::uint64_t start = sync::headers_start(request, [this](const Hash256& hash) {
-            std::optional<std::uint64_t> height;
-            if (const chain::BlockHeader* header = fork.header(hash)) {
-                if (const Hash256* active = fork.active_at(header->height);
-                    active && *active == hash) {
-                    height = header->height;
-                }
-            }
-            return height;
-        });
-        sync::Headers response;
-        const std::size_t max = std::min<std::size_t>(request.max_count, sync::MAX_HEADERS_PER_MESSAGE);
-        for (std::uint64_t height = start + 1; response.headers.size() < max; ++height) {
-            const Hash256* hash = fork.active_at(height);
-            if (hash == nullptr) {
-                break;
-            }
-            response.headers.push_back(*fork.header(*hash));
-            if (*hash == request.stop_hash) {
-                break;
-            }
-        }
-        return response;
     }
 
     std::optional<sync::Blocks> blocks_for(const sync::GetBlocks& request) {
@@ -1742,7 +1580,7 @@ struct Node::Impl {
     asio::thread_pool workers{2};
     net::Host host;
     GossipService gossip;
-    SyncHeaderValidator validator;
+    sync::ForkChoiceHeaderValidator validator;
     sync::SyncEngine sync;
     discovery::PeerBook book;
     Topics topics;
