@@ -102,6 +102,10 @@ void GossipNetwork::connect_routers(NodeIndex a, NodeIndex b) {
     after_input(a);
     nb.router->on_peer_connected(na.identity.peer_id(), false, node_ip(a), now());
     after_input(b);
+    if (m_application) {
+        m_application->on_connected(a, b);
+        m_application->on_connected(b, a);
+    }
 }
 
 void GossipNetwork::after_input(NodeIndex node) {
@@ -118,11 +122,15 @@ void GossipNetwork::after_input(NodeIndex node) {
                 send(node, *to, std::move(send_rpc->rpc));
             }
         } else if (auto* validate = std::get_if<pubsub::ValidateMessage>(&action)) {
-            const bool reject = m_hooks.invalid && m_hooks.invalid(node, *validate);
+            auto result = m_application ? m_application->validate(node, *validate)
+                                        : pubsub::ValidationResult::accept;
+            if (m_hooks.invalid && m_hooks.invalid(node, *validate)) {
+                result = pubsub::ValidationResult::reject;
+            }
             const auto incarnation = n.incarnation;
             m_queue.schedule(now() + m_config.validation_delay + n.slowdown,
-                             [this, node, incarnation, reject, id = validate->id] {
-                                 answer_validation(node, incarnation, id, reject);
+                             [this, node, incarnation, result, id = validate->id] {
+                                 answer_validation(node, incarnation, id, result);
                              });
         } else if (auto* deliver = std::get_if<pubsub::DeliverMessage>(&action)) {
             const auto it = m_message_index.find(deliver->id);
@@ -142,13 +150,12 @@ void GossipNetwork::after_input(NodeIndex node) {
 }
 
 void GossipNetwork::answer_validation(NodeIndex node, std::uint64_t incarnation,
-                                      const pubsub::MessageId& id, bool reject) {
+                                      const pubsub::MessageId& id,
+                                      pubsub::ValidationResult result) {
     Node& n = *m_nodes[node];
     if (!n.router || n.incarnation != incarnation) {
         return;  // crashed meanwhile: the new router never asked
     }
-    const auto result =
-        reject ? pubsub::ValidationResult::reject : pubsub::ValidationResult::accept;
     n.router->report_validation(id, result, now());
     after_input(node);
 }
@@ -180,6 +187,25 @@ void GossipNetwork::send(NodeIndex from, NodeIndex to, Bytes rpc) {
         ++m_rpcs_hooked;
         return;
     }
+    const std::size_t size = rpc.size();
+    transfer(from, to, size, [this, from, to, rpc = std::move(rpc)] {
+        m_nodes[to]->router->on_rpc(m_nodes[from]->identity.peer_id(), rpc, now());
+        after_input(to);
+    });
+}
+
+void GossipNetwork::send_direct(NodeIndex from, NodeIndex to, Bytes data) {
+    m_nodes.at(from)->bytes_sent += data.size();
+    const std::size_t size = data.size();
+    transfer(from, to, size, [this, from, to, data = std::move(data)] {
+        if (m_application) {
+            m_application->on_direct(from, to, data);
+        }
+    });
+}
+
+void GossipNetwork::transfer(NodeIndex from, NodeIndex to, std::size_t bytes,
+                             std::function<void()> arrive) {
     const auto link = m_links.find(link_key(from, to));
     if (link == m_links.end() || !reachable(from, to)) {
         ++m_rpcs_partitioned;
@@ -191,22 +217,21 @@ void GossipNetwork::send(NodeIndex from, NodeIndex to, Bytes rpc) {
         ++m_rpcs_lost;
         return;
     }
-    const Instant arrival = schedule_transfer(link->second, m_directions[{from, to}], rpc.size(),
+    const Instant arrival = schedule_transfer(link->second, m_directions[{from, to}], bytes,
                                               now(), m_rng, loss.delay + m_nodes[to]->slowdown);
-    const auto from_incarnation = src.incarnation;
+    const auto from_incarnation = m_nodes[from]->incarnation;
     const auto to_incarnation = m_nodes[to]->incarnation;
-    m_queue.schedule(arrival,
-                     [this, from, to, from_incarnation, to_incarnation, rpc = std::move(rpc)] {
-                         Node& s = *m_nodes[from];
-                         Node& d = *m_nodes[to];
-                         if (!d.router || d.incarnation != to_incarnation ||
-                             s.incarnation != from_incarnation || !reachable(from, to)) {
-                             ++m_rpcs_partitioned;
-                             return;
-                         }
-                         d.router->on_rpc(s.identity.peer_id(), rpc, now());
-                         after_input(to);
-                     });
+    m_queue.schedule(arrival, [this, from, to, from_incarnation, to_incarnation,
+                               arrive = std::move(arrive)] {
+        const Node& s = *m_nodes[from];
+        const Node& d = *m_nodes[to];
+        if (!d.router || d.incarnation != to_incarnation || s.incarnation != from_incarnation ||
+            !reachable(from, to)) {
+            ++m_rpcs_partitioned;
+            return;
+        }
+        arrive();
+    });
 }
 
 void GossipNetwork::add_link(NodeIndex a, NodeIndex b) {
@@ -287,6 +312,9 @@ void GossipNetwork::crash(NodeIndex node) {
     n.router.reset();
     ++n.incarnation;
     n.armed_heartbeat.reset();
+    if (m_application) {
+        m_application->on_crash(node);
+    }
     for (const NodeIndex peer : n.links) {
         m_directions.erase({node, peer});
         m_directions.erase({peer, node});
@@ -294,6 +322,9 @@ void GossipNetwork::crash(NodeIndex node) {
         if (p.router) {
             p.router->on_peer_disconnected(n.identity.peer_id(), now());
             after_input(peer);
+            if (m_application) {
+                m_application->on_disconnected(peer, node);
+            }
         }
     }
 }
@@ -304,6 +335,9 @@ void GossipNetwork::restart(NodeIndex node) {
         return;
     }
     start_router(node);
+    if (m_application) {
+        m_application->on_restart(node);
+    }
     for (const NodeIndex peer : n.links) {
         connect_routers(node, peer);  // the restarted node dials out
     }
@@ -347,6 +381,22 @@ void GossipNetwork::schedule_publish(Instant at, NodeIndex node, const pubsub::T
         at, [this, node, topic, data = std::move(data)] { publish_now(node, topic, data); });
 }
 
+void GossipNetwork::publish(NodeIndex node, const pubsub::Topic& topic, Bytes data) {
+    publish_now(node, topic, std::move(data));
+}
+
+void GossipNetwork::schedule(Instant at, EventQueue::Callback callback) {
+    m_queue.schedule(at, std::move(callback));
+}
+
+bool GossipNetwork::is_honest(NodeIndex node) const {
+    return m_nodes.at(node)->honest;
+}
+
+const std::set<NodeIndex>& GossipNetwork::links(NodeIndex node) const {
+    return m_nodes.at(node)->links;
+}
+
 void GossipNetwork::publish_now(NodeIndex node, const pubsub::Topic& topic, Bytes data) {
     Node& n = *m_nodes[node];
     if (!n.router) {
@@ -370,7 +420,11 @@ void GossipNetwork::publish_now(NodeIndex node, const pubsub::Topic& topic, Byte
         const std::size_t index = m_messages.size();
         m_message_index.emplace(record.id, index);
         m_messages.push_back(std::move(record));
-        m_queue.schedule(now() + m_config.delivery_bound, [this, index] { check_delivery(index); });
+        if (std::find(m_config.unchecked_topics.begin(), m_config.unchecked_topics.end(),
+                      topic) == m_config.unchecked_topics.end()) {
+            m_queue.schedule(now() + m_config.delivery_bound,
+                             [this, index] { check_delivery(index); });
+        }
     }
     after_input(node);
 }

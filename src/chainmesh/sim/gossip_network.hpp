@@ -74,6 +74,10 @@ struct NetworkConfig {
     Duration validation_delay{0};
     Duration delivery_bound = std::chrono::seconds{10};
     bool check_router_invariants = true;
+    // Topics left out of the delivery check: an application may rightly ignore a message it
+    // already has (chain_network.hpp: a block that came by sync first); its own invariants
+    // judge those.
+    std::vector<pubsub::Topic> unchecked_topics;
     std::uint64_t max_events = 50'000'000;  // per run_until
 };
 
@@ -83,6 +87,24 @@ struct Hooks {
     std::function<bool(NodeIndex node, const pubsub::ValidateMessage&)> invalid;
     // True: the RPC from `from` to `to` is dropped before it reaches the link.
     std::function<bool(NodeIndex from, NodeIndex to, ByteView rpc)> drop_send;
+};
+
+// The application above the routers (chain_network.hpp): it validates messages, exchanges
+// its own request/response bytes over the same links, and follows connections, crashes and
+// restarts. Called from inside the network's events, in event order.
+class Application {
+public:
+    virtual ~Application() = default;
+    // The answer is reported to the router after validation_delay (plus any slowdown).
+    virtual pubsub::ValidationResult validate(NodeIndex node, const pubsub::ValidateMessage& m) = 0;
+    // Bytes sent with send_direct, arriving at `to`.
+    virtual void on_direct(NodeIndex from, NodeIndex to, const Bytes& data) = 0;
+    // `node`'s router now has `peer` (each end of a link gets a call).
+    virtual void on_connected(NodeIndex node, NodeIndex peer) = 0;
+    virtual void on_disconnected(NodeIndex node, NodeIndex peer) = 0;
+    // Memory lost; a restart comes before the restarted node's on_connected calls.
+    virtual void on_crash(NodeIndex node) = 0;
+    virtual void on_restart(NodeIndex node) = 0;
 };
 
 struct Metrics {
@@ -147,6 +169,18 @@ public:
     void schedule_publish(Instant at, NodeIndex node, Bytes data);
     void schedule_publish(Instant at, NodeIndex node, const pubsub::Topic& topic, Bytes data);
 
+    // For an Application: set once, before the run; it must outlive the network.
+    void set_application(Application* application) { m_application = application; }
+    // Now, from inside an event. A down node publishes nothing.
+    void publish(NodeIndex node, const pubsub::Topic& topic, Bytes data);
+    // Application bytes from `from` to `to` over their link: the same latency, loss,
+    // partitions and ordering as RPCs; dropped when no link joins them.
+    void send_direct(NodeIndex from, NodeIndex to, Bytes data);
+    void schedule(Instant at, EventQueue::Callback callback);
+    bool is_up(NodeIndex node) const { return router(node) != nullptr; }
+    bool is_honest(NodeIndex node) const;
+    const std::set<NodeIndex>& links(NodeIndex node) const;
+
     // Runs events up to and including `end`, then sets the clock to `end`. A message's
     // delivery check runs at its publish time + delivery_bound: run at least that far.
     // Returns the number of events run; stops early (and records a violation) at max_events.
@@ -188,7 +222,11 @@ private:
     void send(NodeIndex from, NodeIndex to, Bytes rpc);
     void arm_heartbeat(NodeIndex node);
     void answer_validation(NodeIndex node, std::uint64_t incarnation, const pubsub::MessageId& id,
-                           bool reject);
+                           pubsub::ValidationResult result);
+    // Through the link model; `arrive` runs at the far end if both ends are still up and
+    // reachable then.
+    void transfer(NodeIndex from, NodeIndex to, std::size_t bytes,
+                  std::function<void()> arrive);
     void publish_now(NodeIndex node, const pubsub::Topic& topic, Bytes data);
     void check_delivery(std::size_t message);
     void record_violation(std::string text);
@@ -198,6 +236,7 @@ private:
 
     NetworkConfig m_config;
     Hooks m_hooks;
+    Application* m_application = nullptr;
     Rng m_rng;
     EventQueue m_queue;
     std::vector<std::unique_ptr<Node>> m_nodes;
