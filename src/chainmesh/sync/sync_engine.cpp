@@ -26,14 +26,15 @@ SyncEngine::SyncEngine(SyncConfig config, HeaderValidator& validator, const Hash
     require(m_config.window_blocks >= 1);
     m_chain.push_back(Entry{genesis_hash, genesis_work});
     m_index.emplace(genesis_hash, 0);
+    m_node_chain.push_back(Entry{genesis_hash, genesis_work});
 }
 
 Status SyncEngine::local_status() const {
     Status status;
     status.genesis_hash = m_chain.front().hash;
-    status.best_height = m_applied;
-    status.best_hash = m_chain[m_applied].hash;
-    status.cumulative_work = m_chain[m_applied].work;
+    status.best_height = m_node_chain.size() - 1;
+    status.best_hash = m_node_chain.back().hash;
+    status.cumulative_work = m_node_chain.back().work;
     return status;
 }
 
@@ -397,18 +398,35 @@ void SyncEngine::deliver() {
 void SyncEngine::on_block_applied(std::uint64_t height, const Hash256& hash,
                                   const chain::Work& work, Instant now) {
     m_now = now;
-    if (height == 0 || height > m_chain.size()) {
+    if (height == 0 || height > m_node_chain.size()) {
         return;  // genesis is fixed; a gap means blocks were reported out of order
     }
-    if (height == m_chain.size() || m_chain[height].hash != hash) {
-        truncate_to(height - 1);
-        m_index.emplace(hash, m_chain.size());
-        m_chain.push_back(Entry{hash, work});
+    m_node_chain.resize(height);
+    m_node_chain.push_back(Entry{hash, work});
+    // m_chain[0..m_applied] is the common prefix of the header chain and the node's chain.
+    const std::uint64_t common = std::min<std::uint64_t>(m_applied, height - 1);
+    if (height < m_chain.size() && m_chain[height].hash == hash && common == height - 1) {
+        m_applied = height;  // the node applied the header chain's next block
+    } else if (work >= m_chain.back().work) {
+        // The node's chain is now the heaviest we know (its own block, or gossip ahead of
+        // sync; ties go to what the node applied, as its fork choice keeps first-seen):
+        // the header chain follows it from where they part.
+        truncate_to(common);
+        for (std::uint64_t h = common + 1; h <= height; ++h) {
+            m_index.emplace(m_node_chain[h].hash, m_chain.size());
+            m_chain.push_back(m_node_chain[h]);
+        }
+        m_applied = height;
         m_next_deliver = height + 1;
+    } else {
+        // A lighter branch of the node's own (gossip blocks while a heavier branch
+        // downloads): the header chain stays, and so does the download from where the two
+        // part. Rationale: treating the block as on the header chain once left the engine
+        // believing the node held the heavier branch's blocks below it, and sync stalled.
+        m_applied = common;
     }
-    m_applied = height;
-    m_next_deliver = std::max(m_next_deliver, height + 1);
-    m_received.erase(m_received.begin(), m_received.upper_bound(height));
+    m_next_deliver = std::max(m_next_deliver, m_applied + 1);
+    m_received.erase(m_received.begin(), m_received.upper_bound(m_applied));
     deliver();
     request_headers(now);
     schedule_blocks(now);

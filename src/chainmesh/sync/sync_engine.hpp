@@ -44,7 +44,8 @@
 //
 // Bounds: peers <= max_peers; requests <= max_requests_total + one headers request; buffered
 // blocks <= window_blocks; the header chain holds 64 bytes plus a map entry per block of the
-// chain (a header index grows with the chain, as the fork choice's does). Each input costs
+// chain, and the node's applied chain 64 bytes per block (a header index grows with the
+// chain, as the fork choice's does). Each input costs
 // O(window_blocks + requests + log chain) plus header validation.
 //
 // Driver contract: after every input, drain take_actions() and re-arm one timer at
@@ -150,8 +151,11 @@ public:
                    Instant now);
     // The request's stream failed before a response: retried elsewhere, no penalty.
     void on_request_failed(const crypto::PeerId& peer, RequestId id, Instant now);
-    // The node applied `hash` at `height` with cumulative work `work` (any source). A hash
-    // different from the header chain's at that height replaces the chain from there.
+    // The node applied `hash` at `height` with cumulative work `work` (any source). When it is
+    // not the header chain's next block and its work is at least the header chain's, the
+    // header chain follows the node's chain from where they part; when it is lighter (the
+    // node's own branch grows while a heavier one downloads), the header chain and the
+    // download stay, from where the two part.
     void on_block_applied(std::uint64_t height, const Hash256& hash, const chain::Work& work,
                           Instant now);
     // A delivered block failed to apply (bad body, state root, ...): the header chain is cut
@@ -210,6 +214,7 @@ private:
     SyncConfig m_config;
     HeaderValidator* m_validator;
     std::vector<Entry> m_chain;  // the best verified header chain, by height
+    std::vector<Entry> m_node_chain;  // what the node applied, by height (on_block_applied)
     std::map<Hash256, std::uint64_t> m_index;
     std::uint64_t m_applied = 0;
     std::uint64_t m_next_deliver = 1;

@@ -438,6 +438,54 @@ TEST(SyncEngine, SwitchesToHeavierBranch) {
     expect_applied_chain(harness, second);
 }
 
+// Found by the simulator (chain_partition_heal, seed 2): after a partition, a node learnt a
+// heavier branch's headers and began its download, then applied a gossip block of its own
+// lighter branch. The engine took that block as on the header chain, believed the node held
+// the heavier branch's blocks below it, and sync stalled for good.
+TEST(SyncEngine, OwnLighterBlockDoesNotDerailADownload) {
+    const auto own = make_chain(12);
+    const auto heavy = make_chain(18, 7, &own, 4);
+    TestValidator validator;
+    SyncEngine engine(small_config(), validator, own[0].hash(), work_at(0));
+    const Instant now{};
+    for (std::uint64_t h = 1; h <= 11; ++h) {
+        engine.on_block_applied(h, own[h].hash(), work_at(h), now);
+    }
+    const PeerId peer = peer_id(1);
+    engine.on_peer_status(peer,
+                          Status{own[0].hash(), 18, heavy[18].hash(), work_at(18)}, now);
+    std::optional<RequestId> headers_request;
+    for (auto& action : engine.take_actions()) {
+        if (auto* send = std::get_if<SendRequest>(&action);
+            send && std::holds_alternative<GetHeaders>(send->request)) {
+            headers_request = send->id;
+        }
+    }
+    ASSERT_TRUE(headers_request);
+    std::vector<chain::BlockHeader> headers;
+    for (std::uint64_t h = 5; h <= 18; ++h) {
+        headers.push_back(heavy[h].header);
+    }
+    engine.on_headers(peer, *headers_request, headers, now);
+    ASSERT_EQ(engine.header_height(), 18U);
+    EXPECT_EQ(engine.applied_height(), 4U) << "the node's 5..11 are not the heavier branch's";
+
+    engine.on_block_applied(12, own[12].hash(), work_at(12), now);
+    EXPECT_EQ(engine.header_height(), 18U);
+    EXPECT_EQ(engine.applied_height(), 4U);
+    EXPECT_TRUE(engine.syncing());
+    EXPECT_EQ(engine.local_status().best_height, 12U) << "peers hear of the node's own tip";
+    engine.check_invariants();
+
+    // The node later reorganises onto the heavier branch, block by block.
+    for (std::uint64_t h = 5; h <= 18; ++h) {
+        engine.on_block_applied(h, heavy[h].hash(), work_at(h), now);
+    }
+    EXPECT_EQ(engine.applied_height(), 18U);
+    EXPECT_FALSE(engine.syncing());
+    engine.check_invariants();
+}
+
 TEST(SyncEngine, InvalidBlockCutsTheHeaderChain) {
     const auto bad = make_chain(50);
     const auto good = make_chain(60, 3, &bad, 19);
