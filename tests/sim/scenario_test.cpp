@@ -25,19 +25,20 @@ Scenario load(const std::string& name) {
     return parse_scenario(read_scenario_text(name));
 }
 
+// The routers' own invariants (check_invariants after every input) double a run's cost in a
+// Debug+ASan build; the first seeds of each sweep check them, the rest check the network's.
+constexpr std::uint64_t SEEDS_WITH_ROUTER_CHECKS = 20;
+
 struct SeedRun {
     const char* name;
     std::uint64_t seeds;
+    std::uint64_t checked_seeds = SEEDS_WITH_ROUTER_CHECKS;
 };
 
 // Names the case in gtest's and CTest's listings instead of a byte dump.
 void PrintTo(const SeedRun& run, std::ostream* out) {
     *out << run.name << " x " << run.seeds << " seeds";
 }
-
-// The routers' own invariants (check_invariants after every input) double a run's cost in a
-// Debug+ASan build; the first seeds of each sweep check them, the rest check the network's.
-constexpr std::uint64_t SEEDS_WITH_ROUTER_CHECKS = 20;
 
 class ScenarioSeeds : public testing::TestWithParam<SeedRun> {};
 
@@ -54,7 +55,7 @@ TEST_P(ScenarioSeeds, EverySeedMeetsItsExpectation) {
     std::string first_report;
     for (std::uint64_t seed = scenario.seed; seed < scenario.seed + run.seeds; ++seed) {
         scenario.check_router_invariants =
-            router_checks && seed < scenario.seed + SEEDS_WITH_ROUTER_CHECKS;
+            router_checks && seed < scenario.seed + run.checked_seeds;
         const ScenarioResult result = run_scenario(scenario, seed);
         if (!result.met_expectation) {
             if (missed.empty()) {
@@ -80,6 +81,14 @@ INSTANTIATE_TEST_SUITE_P(Small, ScenarioSeeds,
                                          SeedRun{"lossy_links_1", 200},
                                          SeedRun{"lossy_links_30", 200}, SeedRun{"spam", 200},
                                          SeedRun{"control_broken_relay", 200}),
+                         test_name);
+
+// Chains cost more per seed (blocks, signatures, sync): fewer seeds each.
+INSTANTIATE_TEST_SUITE_P(Chain, ScenarioSeeds,
+                         testing::Values(SeedRun{"chain_partition_heal", 10, 2},
+                                         SeedRun{"chain_crash_restart", 10, 2},
+                                         SeedRun{"chain_invalid_blocks", 10, 2},
+                                         SeedRun{"control_trusting_node", 10, 2}),
                          test_name);
 
 INSTANTIATE_TEST_SUITE_P(Scale, ScenarioSeeds, testing::Values(SeedRun{"scale_1000", 3}),

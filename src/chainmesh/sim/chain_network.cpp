@@ -143,6 +143,7 @@ ChainNetwork::ChainNetwork(ChainConfig config, Hooks hooks)
     m_network = std::make_unique<GossipNetwork>(std::move(network), std::move(hooks));
     const std::size_t n = m_network->node_count();
     m_trusting.assign(n, false);
+    m_counted.assign(n, std::nullopt);
     for (NodeIndex node = 0; node < n; ++node) {
         m_index.emplace(m_network->peer_id(node), node);
         m_disks.push_back(std::make_unique<Disk>());
@@ -159,6 +160,20 @@ ChainNetwork::ChainNetwork(ChainConfig config, Hooks hooks)
     m_config.miners = miners;
     for (const NodeIndex miner : miners) {
         schedule_mining(miner, m_config.mining_start);
+    }
+    if (m_config.mining_stop != Instant::max()) {
+        // Two branches of equal work can both last until the next block: first-seen keeps
+        // each node on its own. One last block settles such a tie, as the next one would on a
+        // live network.
+        m_network->schedule(m_config.mining_stop + m_config.block_interval, [this] {
+            for (const NodeIndex miner : m_config.miners) {
+                if (m_nodes[miner] && m_network->is_honest(miner) && !m_trusting[miner] &&
+                    !m_nodes[miner]->sync.syncing()) {
+                    mine(miner, false);
+                    return;
+                }
+            }
+        });
     }
 }
 
@@ -221,23 +236,13 @@ void ChainNetwork::start_node(NodeIndex node) {
 }
 
 void ChainNetwork::on_crash(NodeIndex node) {
-    const auto old_tip = tip(node);
     m_nodes[node].reset();
-    if (old_tip && m_network->is_honest(node)) {
-        auto it = m_tip_counts.find(old_tip->hash);
-        if (--it->second == 0) {
-            m_tip_counts.erase(it);
-        }
-        note_agreement();
-    }
+    count_tip(node);
 }
 
 void ChainNetwork::on_restart(NodeIndex node) {
     start_node(node);
-    if (m_network->is_honest(node)) {
-        ++m_tip_counts[m_nodes[node]->fork.tip_hash()];
-        note_agreement();
-    }
+    count_tip(node);
 }
 
 void ChainNetwork::on_connected(NodeIndex node, NodeIndex peer) {
@@ -265,16 +270,16 @@ std::optional<ChainNetwork::Tip> ChainNetwork::tip(NodeIndex node) const {
     if (c == nullptr) {
         return std::nullopt;
     }
-    return Tip{c->fork.height(), c->fork.tip_hash()};
+    const Disk& disk = *m_disks[node];
+    return Tip{disk.chain.size(), disk.chain.empty() ? m_genesis_hash : disk.chain.back()};
 }
 
 std::uint64_t ChainNetwork::run_until(Instant end) {
     // Honesty may have changed since the last run (the scenario sets it after building).
     m_tip_counts.clear();
+    m_counted.assign(m_nodes.size(), std::nullopt);
     for (NodeIndex node = 0; node < m_nodes.size(); ++node) {
-        if (m_nodes[node] && m_network->is_honest(node)) {
-            ++m_tip_counts[m_nodes[node]->fork.tip_hash()];
-        }
+        count_tip(node);
     }
     note_agreement();
     return m_network->run_until(end);
@@ -308,25 +313,39 @@ std::optional<Instant> ChainNetwork::first_agreement_after(Instant t) const {
     return *it;
 }
 
-void ChainNetwork::tip_changed(NodeIndex node, std::optional<Hash256> old_tip) {
-    const ChainNode& c = *m_nodes[node];
-    if (old_tip == c.fork.tip_hash()) {
+void ChainNetwork::count_tip(NodeIndex node) {
+    std::optional<Hash256> now_counted;
+    if (m_nodes[node] && m_network->is_honest(node)) {
+        now_counted = tip(node)->hash;
+    }
+    std::optional<Hash256>& counted = m_counted[node];
+    if (counted == now_counted) {
         return;
     }
-    if (m_network->is_honest(node)) {
-        if (old_tip) {
-            auto it = m_tip_counts.find(*old_tip);
-            if (it != m_tip_counts.end() && --it->second == 0) {
-                m_tip_counts.erase(it);
-            }
+    if (counted) {
+        const auto it = m_tip_counts.find(*counted);
+        if (--it->second == 0) {
+            m_tip_counts.erase(it);
         }
-        ++m_tip_counts[c.fork.tip_hash()];
-        note_agreement();
     }
+    if (now_counted) {
+        ++m_tip_counts[*now_counted];
+    }
+    counted = now_counted;
+    note_agreement();
+}
+
+void ChainNetwork::tip_changed(NodeIndex node, const Hash256& old_tip) {
+    const ChainNode& c = *m_nodes[node];
+    const Tip now = *tip(node);
+    if (now.hash == old_tip) {
+        return;
+    }
+    count_tip(node);
     Bytes message;
-    put_u64be(message, c.fork.height());
-    append(message, c.fork.tip_hash());
-    append(message, c.fork.tip_work().to_bytes());
+    put_u64be(message, now.height);
+    append(message, now.hash);
+    append(message, c.fork.chain_work(now.hash).value_or(chain::Work{}).to_bytes());
     m_network->publish(node, m_bestblock_topic, std::move(message));
 }
 
@@ -437,8 +456,7 @@ void ChainNetwork::process_fork_events(NodeIndex node) {
 void ChainNetwork::carry_out(NodeIndex node, const chain::NewBestTip& plan) {
     ChainNode& c = *m_nodes[node];
     Disk& disk = *m_disks[node];
-    const std::optional<Hash256> old_tip =
-        disk.chain.empty() ? m_genesis_hash : disk.chain.back();
+    const Hash256 old_tip = disk.chain.empty() ? m_genesis_hash : disk.chain.back();
     for (std::size_t i = 0; i < plan.revert.size(); ++i) {
         const Hash256 hash = disk.chain.back();
         const chain::Block& block = disk.blocks.at(hash);
@@ -742,8 +760,8 @@ ChainMetrics ChainNetwork::metrics() const {
     m.max_height = 0;
     for (NodeIndex node = 0; node < m_nodes.size(); ++node) {
         if (m_nodes[node] && m_network->is_honest(node)) {
-            m.min_height = std::min(m.min_height, m_nodes[node]->fork.height());
-            m.max_height = std::max(m.max_height, m_nodes[node]->fork.height());
+            m.min_height = std::min(m.min_height, tip(node)->height);
+            m.max_height = std::max(m.max_height, tip(node)->height);
         }
     }
     if (m.min_height == UINT64_MAX) {

@@ -19,7 +19,9 @@
 //   goes through the signature check to the fork choice; Penalize is counted.
 // - Mining: each miner is a Poisson process with an equal share of one block per
 //   block_interval. It mines on its tip, not while sync downloads a heavier branch (as the
-//   node's miner). Blocks carry real proof of work at an easy target.
+//   node's miner). Blocks carry real proof of work at an easy target. One block_interval
+//   after mining_stop, the first honest miner that is up mines one last block: two branches
+//   of equal work last until a next block, which settles the tie.
 // - Crash: memory lost, disk kept (every block the node accepted, and its applied chain). A
 //   restart rebuilds the fork choice from the disk with restore_applied, as the node does at
 //   startup, and the state by applying the chain again.
@@ -109,7 +111,7 @@ public:
     // As GossipNetwork::run_until; run through here, not network().run_until.
     std::uint64_t run_until(Instant end);
 
-    // Null while the node is down.
+    // The tip of the chain the node applied; null while the node is down.
     struct Tip {
         std::uint64_t height = 0;
         Hash256 hash{};
@@ -150,7 +152,8 @@ private:
     void penalise(NodeIndex node, NodeIndex peer, bool bad_data, const std::string& why);
     void mine(NodeIndex node, bool invalid);
     void schedule_mining(NodeIndex node, Instant after);
-    void tip_changed(NodeIndex node, std::optional<Hash256> old_tip);
+    void tip_changed(NodeIndex node, const Hash256& old_tip);
+    void count_tip(NodeIndex node);
     void note_agreement();
     void check_engines(NodeIndex node) const;
     void record_violation(std::string text);
@@ -171,7 +174,8 @@ private:
     std::vector<bool> m_trusting;
     std::map<crypto::PeerId, NodeIndex> m_index;
     std::set<Hash256> m_invalid_made;
-    std::map<Hash256, std::size_t> m_tip_counts;  // honest up nodes per tip
+    std::map<Hash256, std::size_t> m_tip_counts;  // honest up nodes per applied tip
+    std::vector<std::optional<Hash256>> m_counted;  // per node: its tip as counted there
     std::optional<Instant> m_agreed_since;
     std::vector<Instant> m_agreements;  // each start of agreement
     std::vector<std::string> m_violations;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chainmesh/sim/scenario.hpp>
+
+#include <chainmesh/sim/chain_network.hpp>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -448,12 +450,16 @@ void parse_churn(TableReader& r, Scenario& s) {
 
 void parse_byzantine(TableReader& r, Scenario& s) {
     ByzantineSpec& b = s.byzantine;
-    const auto behaviour = r.choice("behaviour", {"spam_invalid", "drop_relay"});
+    const auto behaviour =
+        r.choice("behaviour", {"spam_invalid", "drop_relay", "invalid_blocks"});
     if (!behaviour) {
-        throw ScenarioError("byzantine.behaviour is missing: spam_invalid or drop_relay");
+        throw ScenarioError(
+            "byzantine.behaviour is missing: spam_invalid, drop_relay or invalid_blocks");
     }
-    b.behaviour =
-        *behaviour == 0 ? ByzantineBehaviour::spam_invalid : ByzantineBehaviour::drop_relay;
+    constexpr ByzantineBehaviour behaviours[] = {ByzantineBehaviour::spam_invalid,
+                                                 ByzantineBehaviour::drop_relay,
+                                                 ByzantineBehaviour::invalid_blocks};
+    b.behaviour = behaviours[*behaviour];
     b.nodes = node_selection(r, "nodes", s.nodes);
     if (b.nodes.empty()) {
         throw ScenarioError("byzantine.nodes is missing: a list, \"A..B\" or random = count");
@@ -470,7 +476,40 @@ void parse_byzantine(TableReader& r, Scenario& s) {
     r.finish();
 }
 
+void parse_chain(TableReader& r, Scenario& s) {
+    ChainSpec& c = s.chain;
+    c.enabled = true;
+    c.block_interval = r.seconds("block_interval_s", 3600.0).value_or(c.block_interval);
+    if (c.block_interval < 10ms) {
+        fail("chain.block_interval_s", *r.find("block_interval_s"), "expected at least 0.01");
+    }
+    c.miners = node_selection(r, "miners", s.nodes);
+    const toml::node* stop = r.find("mining_stop_s");
+    c.mining_stop = r.seconds("mining_stop_s", DURATION_MAX_S).value_or(Duration{0});
+    if (stop == nullptr) {
+        throw ScenarioError("chain.mining_stop_s is missing: tips are compared after it");
+    }
+    c.convergence_bound =
+        r.seconds("convergence_bound_s", DURATION_MAX_S).value_or(c.convergence_bound);
+    if (const toml::node* trusting = r.find("trusting")) {
+        c.trusting.listed = node_list(*trusting, r.key_path("trusting"), s.nodes);
+    }
+    r.finish();
+}
+
 void check_timing(const Scenario& s) {
+    if (s.chain.enabled && s.chain.mining_stop + s.chain.convergence_bound > s.duration) {
+        const auto secs = [](Duration d) {
+            return number_text(std::chrono::duration<double>(d).count());
+        };
+        throw ScenarioError("network.duration_s = " + secs(s.duration) +
+                            ": too short; chain.mining_stop_s " + secs(s.chain.mining_stop) +
+                            " plus chain.convergence_bound_s " + secs(s.chain.convergence_bound) +
+                            " must fit in the run");
+    }
+    if (s.byzantine.behaviour == ByzantineBehaviour::invalid_blocks && !s.chain.enabled) {
+        throw ScenarioError("byzantine.behaviour = \"invalid_blocks\" needs a [chain] table");
+    }
     // Delivery checks run at publish + bound: a run that stops earlier checks nothing.
     Duration last{0};
     if (s.workload.messages > 0) {
@@ -630,6 +669,10 @@ Scenario parse_scenario(std::string_view toml_text) {
         TableReader r(*t, "byzantine");
         parse_byzantine(r, s);
     }
+    if (const auto* t = top.table("chain")) {
+        TableReader r(*t, "chain");
+        parse_chain(r, s);
+    }
     if (const auto* t = top.table("expect")) {
         TableReader r(*t, "expect");
         s.expect_pass = r.choice("result", {"pass", "fail"}).value_or(0) == 0;
@@ -674,7 +717,21 @@ ScenarioResult run_scenario(const Scenario& s, std::uint64_t seed) {
         };
     }
 
-    GossipNetwork net(config, hooks);
+    // With a chain, the network lives inside the ChainNetwork.
+    std::unique_ptr<ChainNetwork> chain;
+    std::unique_ptr<GossipNetwork> plain;
+    if (s.chain.enabled) {
+        ChainConfig chain_config;
+        chain_config.network = config;
+        chain_config.block_interval = s.chain.block_interval;
+        chain_config.miners = resolve(s.chain.miners, choices, n);
+        chain_config.mining_stop = Instant{s.chain.mining_stop};
+        chain_config.check_engine_invariants = s.check_router_invariants;
+        chain = std::make_unique<ChainNetwork>(std::move(chain_config), hooks);
+    } else {
+        plain = std::make_unique<GossipNetwork>(config, hooks);
+    }
+    GossipNetwork& net = chain ? chain->network() : *plain;
     switch (s.topology) {
         case TopologyKind::random_regular:
             net.connect_random_regular(s.degree);
@@ -694,6 +751,29 @@ ScenarioResult run_scenario(const Scenario& s, std::uint64_t seed) {
         }
     }
     const auto at = [](Duration d) { return Instant{d}; };
+    if (chain) {
+        for (const NodeIndex node : s.chain.trusting.listed) {
+            chain->set_trusting(node, true);
+            // The control must meet the invalid blocks: honest relays refuse them.
+            for (NodeIndex b = 0; b < n; ++b) {
+                if (byzantine[b] && b != node) {
+                    net.add_link(b, node);
+                }
+            }
+        }
+        if (s.byzantine.behaviour == ByzantineBehaviour::invalid_blocks) {
+            for (std::size_t i = 0; i < s.byzantine.spam_messages; ++i) {
+                for (NodeIndex node = 0; node < n; ++node) {
+                    if (byzantine[node]) {
+                        chain->schedule_invalid_block(
+                            at(s.byzantine.spam_start +
+                               s.byzantine.spam_interval * static_cast<std::int64_t>(i)),
+                            node);
+                    }
+                }
+            }
+        }
+    }
 
     // Faults the network schedules itself; slowdowns and publishes go on the driver's list.
     std::vector<Step> steps;
@@ -801,9 +881,12 @@ ScenarioResult run_scenario(const Scenario& s, std::uint64_t seed) {
     // Publishes run one at a time, so that each recorded message is known by its publisher:
     // run to the instant, publish, run the instant again (the publish and what it set off at
     // once), and see whether a message was recorded (a down node publishes nothing).
+    const auto run_until = [&](Instant end) {
+        return chain ? chain->run_until(end) : net.run_until(end);
+    };
     std::vector<NodeIndex> publisher_of;  // per recorded message
     for (const Step& step : steps) {
-        net.run_until(at(step.at));
+        run_until(at(step.at));
         if (step.slowdown) {
             net.set_slowdown(step.node, *step.slowdown);
             continue;
@@ -812,12 +895,66 @@ ScenarioResult run_scenario(const Scenario& s, std::uint64_t seed) {
         net.schedule_publish(
             at(step.at), step.node, SIM_TOPIC,
             message_data(step.head, step.index, step.node, s.workload.message_bytes));
-        net.run_until(at(step.at));
+        run_until(at(step.at));
         if (net.message_count() > before) {
             publisher_of.push_back(step.node);
         }
     }
-    net.run_until(at(s.duration));
+    // Tips are judged at mining_stop + convergence_bound; the run then goes on to its end.
+    std::optional<InvariantResult> convergence;
+    if (chain) {
+        const Instant judged = at(s.chain.mining_stop + s.chain.convergence_bound);
+        run_until(judged);
+        convergence = InvariantResult{"tip_convergence", chain->tips_agree(), ""};
+        Duration last_heal{0};
+        for (const FaultSpec& f : s.faults) {
+            if (f.kind == FaultKind::heal) {
+                last_heal = std::max(last_heal, f.at);
+            } else if (f.kind == FaultKind::partition && f.duration) {
+                last_heal = std::max(last_heal, f.at + *f.duration);
+            }
+        }
+        const auto ms = [](Duration d) {
+            return number_text(std::chrono::duration<double, std::milli>(d).count());
+        };
+        const auto metrics = chain->metrics();
+        std::string detail = std::to_string(metrics.distinct_tips) +
+                             " distinct tips among honest nodes up at " +
+                             seconds_text(s.chain.mining_stop + s.chain.convergence_bound) +
+                             " s (heights " + std::to_string(metrics.min_height) + ".." +
+                             std::to_string(metrics.max_height) + ")";
+        if (!convergence->passed) {
+            // Name a few nodes off the most common tip, for the replay.
+            std::map<Hash256, std::size_t> counts;
+            for (NodeIndex node = 0; node < n; ++node) {
+                if (const auto tip = chain->tip(node); tip && net.is_honest(node)) {
+                    ++counts[tip->hash];
+                }
+            }
+            const auto common = std::max_element(
+                counts.begin(), counts.end(),
+                [](const auto& a, const auto& b) { return a.second < b.second; });
+            std::size_t named = 0;
+            for (NodeIndex node = 0; node < n && named < 3 && common != counts.end(); ++node) {
+                const auto tip = chain->tip(node);
+                if (tip && net.is_honest(node) && tip->hash != common->first) {
+                    detail += (named++ == 0 ? "; off the common tip: node " : ", node ") +
+                              std::to_string(node) + " at height " + std::to_string(tip->height);
+                }
+            }
+        }
+        if (const auto agreed = chain->first_agreement_after(at(s.chain.mining_stop))) {
+            detail += "; agreed " + ms(*agreed - at(s.chain.mining_stop)) +
+                      " ms after the mining stopped";
+        }
+        if (last_heal > Duration{0}) {
+            if (const auto agreed = chain->first_agreement_after(at(last_heal))) {
+                detail += ", first " + ms(*agreed - at(last_heal)) + " ms after the last heal";
+            }
+        }
+        convergence->detail = std::move(detail);
+    }
+    run_until(at(s.duration));
 
     ScenarioResult result;
     result.seed = seed;
@@ -910,12 +1047,36 @@ ScenarioResult run_scenario(const Scenario& s, std::uint64_t seed) {
         result.invariants.push_back(std::move(honest));
     }
 
+    if (chain) {
+        const auto m = chain->metrics();
+        result.invariants.push_back(std::move(*convergence));
+        InvariantResult invalid{"no_invalid_block", m.invalid_applied == 0, ""};
+        invalid.detail = std::to_string(m.invalid_blocks_made) + " invalid blocks made, " +
+                         std::to_string(m.invalid_applied) + " applied by honest nodes";
+        if (!invalid.passed && !chain->violations().empty()) {
+            invalid.detail += "; the first: " + chain->violations().front();
+        }
+        result.invariants.push_back(std::move(invalid));
+        InvariantResult penalty{"no_honest_penalty", m.honest_penalised == 0, ""};
+        penalty.detail = std::to_string(m.penalties_bad_data) + " bad-data penalties, " +
+                         std::to_string(m.honest_penalised) + " of them between honest nodes";
+        result.invariants.push_back(std::move(penalty));
+        for (std::size_t i = 0;
+             i < chain->violations().size() && result.violations.size() < SCENARIO_VIOLATIONS_SHOWN;
+             ++i) {
+            result.violations.push_back(chain->violations()[i]);
+        }
+    }
+
     result.passed = std::all_of(result.invariants.begin(), result.invariants.end(),
                                 [](const InvariantResult& i) { return i.passed; });
     result.met_expectation = result.passed == s.expect_pass;
 
     std::string report = "scenario " + (s.name.empty() ? std::string("-") : s.name) + "\n";
     report += format_metrics(result.metrics);
+    if (chain) {
+        report += format_chain_metrics(chain->metrics());
+    }
     char line[64];
     std::snprintf(line, sizeof line, "honest_delivery_ratio %.6f\n", result.honest_delivery_ratio);
     report += line;

@@ -21,6 +21,15 @@
 //                  scores it below zero, and at least one such pair exists.
 //   honest_delivery (spam_invalid only) messages from honest publishers reached ≥ 99 % of the
 //                  (honest publisher, other honest node) pairs, despite the spam.
+//   With [chain] (chain_network.hpp), also:
+//   tip_convergence every honest up node has the same tip at chain.mining_stop +
+//                  convergence_bound (the report gives how long after the mining stop, or
+//                  after the last heal, they first agreed);
+//   no_invalid_block no honest node applied an invalid block (byzantine behaviour
+//                  invalid_blocks publishes them; chain.trusting nodes, left honest, are the
+//                  control that must trip it);
+//   no_honest_penalty no honest node penalised another honest node for bad data.
+//   Chain topics are left out of `delivery` (a block that came by sync first is ignored).
 //   A run passes when every invariant holds; [expect] result says whether it should.
 // - Byzantine nodes are marked dishonest, so the invariants cover honest nodes only, unless
 //   [byzantine] declared_honest is set: the control scenario's broken relay then counts as
@@ -66,7 +75,7 @@ public:
 
 enum class TopologyKind { random_regular, line, full };
 enum class FaultKind { partition, heal, crash, restart, slow };
-enum class ByzantineBehaviour { none, spam_invalid, drop_relay };
+enum class ByzantineBehaviour { none, spam_invalid, drop_relay, invalid_blocks };
 
 // Nodes named in the file, or `random` distinct nodes drawn per seed.
 struct NodeSelection {
@@ -110,6 +119,16 @@ struct ByzantineSpec {
     Duration spam_start = std::chrono::seconds{1};
 };
 
+// A blockchain on the network (chain_network.hpp): pow miners, fork choice and sync.
+struct ChainSpec {
+    bool enabled = false;
+    Duration block_interval = std::chrono::seconds{2};
+    NodeSelection miners;  // empty: every node
+    Duration mining_stop{0};
+    Duration convergence_bound = std::chrono::seconds{30};  // after mining_stop
+    NodeSelection trusting;  // control: nodes that keep blocks they failed to apply
+};
+
 struct Scenario {
     std::string name;
     std::uint64_t seed = 1;  // when the caller names none
@@ -127,6 +146,7 @@ struct Scenario {
     std::vector<FaultSpec> faults;
     ChurnSpec churn;
     ByzantineSpec byzantine;
+    ChainSpec chain;
     bool expect_pass = true;
 };
 
