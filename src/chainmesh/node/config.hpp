@@ -71,7 +71,8 @@ struct NodeConfig {
     // The HTTP API (loopback by default); empty disables it.
     std::string http_addr = "127.0.0.1:8645";
 
-    // Connections: dial known peers while below min_peers; never dial past max_peers.
+    // Connections (discovery/peer_slots.hpp): min_peers outbound slots, kept filled from the
+    // peer book, one peer per network group; max_peers - min_peers inbound slots.
     std::size_t min_peers = 4;
     std::size_t max_peers = 64;
 

@@ -5,6 +5,7 @@
 #include <chainmesh/consensus/errors.hpp>
 #include <chainmesh/consensus/pow/pow_engine.hpp>
 #include <chainmesh/discovery/peer_book.hpp>
+#include <chainmesh/discovery/peer_slots.hpp>
 #include <chainmesh/discovery/peer_list.hpp>
 #include <chainmesh/mempool/mempool.hpp>
 #include <chainmesh/net/clock.hpp>
@@ -61,6 +62,8 @@ constexpr Duration BAN_DURATION = std::chrono::hours(24);
 constexpr Duration OTHER_NETWORK_BAN = std::chrono::hours(1);
 
 constexpr Duration DIAL_INTERVAL = 5s;
+// Inbound connections the host takes past the inbound slots while PeerSlots decides.
+constexpr std::size_t INBOUND_HEADROOM = 8;
 constexpr Duration REPORT_INTERVAL = 10s;
 constexpr Duration PEER_BOOK_SAVE_INTERVAL = 60s;
 constexpr Duration TEMPLATE_REFRESH_DELAY = 500ms;
@@ -236,6 +239,7 @@ struct Node::Impl {
           validator(fork, params, engine, wall_ms),
           sync(sync::SyncConfig{}, validator, genesis_hash, engine.weight(genesis_header)),
           book(discovery::PeerBookConfig{}, Rng(std::random_device{}())),
+          slots(slots_config(config)),
           topics(params.network_id),
           sync_timer(io),
           dial_timer(io),
@@ -246,11 +250,22 @@ struct Node::Impl {
         book.set_self(host.peer_id());
     }
 
+    // min-peers outbound slots, the rest of max-peers inbound (discovery/peer_slots.hpp).
+    static discovery::PeerSlotsConfig slots_config(const NodeConfig& config) {
+        discovery::PeerSlotsConfig slots;
+        slots.max_outbound = config.min_peers;
+        slots.max_inbound = config.max_peers - config.min_peers;
+        slots.max_inbound_per_group = std::clamp<std::size_t>(slots.max_inbound / 8, 1, 8);
+        return slots;
+    }
+
+    // The host admits a few inbound connections past the inbound slots, so that a newcomer
+    // can finish its handshake and take an evictable peer's place (PeerSlots rule 4).
     static net::HostConfig host_config(const NodeConfig& config) {
         net::HostConfig host;
         host.listen_addrs = config.listen_addrs;
-        host.max_connections = config.max_peers;
-        host.max_inbound_connections = config.max_peers;
+        host.max_connections = config.max_peers + INBOUND_HEADROOM;
+        host.max_inbound_connections = config.max_peers - config.min_peers + INBOUND_HEADROOM;
         host.max_outbound_connections = config.max_peers;
         return host;
     }
@@ -304,8 +319,7 @@ struct Node::Impl {
         setup_gossip();
         // Peer exchange names peers; the book may know where they listen.
         gossip.on_peer_suggested([this](const PeerId& peer) {
-            if (host.connected_peers().size() < config.min_peers && book.contains(peer) &&
-                !host.is_connected(peer)) {
+            if (slots.outbound_wanted() > 0 && book.contains(peer) && !host.is_connected(peer)) {
                 dial_timer.cancel();  // the dialer picks it from the book now
             }
         });
@@ -676,6 +690,7 @@ struct Node::Impl {
             return on_io_thread([this, block = std::move(*block), from = m.propagation_source]() {
                 switch (handle_block(block, from, true)) {
                     case Verdict::accepted:
+                        slots.on_useful(from, net::now_instant());
                         return pubsub::ValidationResult::accept;
                     case Verdict::invalid:
                         return pubsub::ValidationResult::reject;
@@ -703,9 +718,13 @@ struct Node::Impl {
                 });
                 return pubsub::ValidationResult::reject;
             }
-            return on_io_thread([this, vt = std::move(*verified)]() mutable {
-                return admit_transaction(std::move(vt)) ? pubsub::ValidationResult::accept
-                                                        : pubsub::ValidationResult::ignore;
+            return on_io_thread([this, vt = std::move(*verified),
+                                 from = m.propagation_source]() mutable {
+                if (!admit_transaction(std::move(vt))) {
+                    return pubsub::ValidationResult::ignore;
+                }
+                slots.on_useful(from, net::now_instant());
+                return pubsub::ValidationResult::accept;
             });
         });
         const auto fixed_size = [](std::size_t bytes) {
@@ -808,6 +827,22 @@ struct Node::Impl {
                 host.disconnect(c->peer, "banned");
                 return;
             }
+            const bool is_static = book.is_static(c->peer);
+            if (c->direction == net::Direction::inbound) {
+                const auto decision = slots.admit_inbound(c->peer, c->remote_addr, is_static, now);
+                if (!decision.accept) {
+                    spdlog::debug("peers: refused {} from {}: {}", c->peer.to_string(),
+                                  c->remote_addr.to_string(), decision.reason);
+                    host.disconnect(c->peer, std::string(decision.reason));
+                    return;
+                }
+                if (decision.evict) {
+                    spdlog::info("peers: {} for {}", decision.reason, c->peer.to_string());
+                    host.disconnect(*decision.evict, std::string(decision.reason));
+                }
+            } else {
+                slots.on_outbound_connected(c->peer, c->remote_addr, is_static, now);
+            }
             auto& state = peer_states[c->peer];
             state.direction = c->direction == net::Direction::inbound ? "inbound" : "outbound";
             state.remote_addr = c->remote_addr.to_string();
@@ -837,11 +872,14 @@ struct Node::Impl {
             if (speaks(MEMPOOL_PROTOCOL_ID)) {
                 asio::co_spawn(io, fetch_mempool(i->peer), asio::detached);
             }
-            if (speaks(discovery::PEER_LIST_PROTOCOL_ID) &&
-                host.connected_peers().size() < config.min_peers) {
+            if (speaks(discovery::PEER_LIST_PROTOCOL_ID) && slots.outbound_wanted() > 0) {
                 asio::co_spawn(io, fetch_peer_list(i->peer), asio::detached);
             }
         } else if (const auto* d = std::get_if<net::PeerDisconnected>(&event)) {
+            if (host.is_connected(d->peer)) {
+                return;  // another connection to the peer is still up
+            }
+            slots.release(d->peer);
             book.on_disconnected(d->peer, now);
             sync.on_peer_disconnected(d->peer, now);
             // Keep the ban score of a peer that reconnects soon; drop the rest.
@@ -878,25 +916,26 @@ struct Node::Impl {
         for (const auto& peer : host.connected_peers()) {
             busy.insert(peer);
         }
-        const std::size_t connected = host.connected_peers().size();
-        std::size_t wanted = connected + dialing.size() < config.min_peers
-                                 ? config.min_peers - connected - dialing.size()
-                                 : 0;
+        std::size_t wanted = slots.outbound_wanted();
         for (auto& candidate : book.dial_candidates(config.max_peers, now, busy)) {
             const bool is_static = book.is_static(candidate.peer);
             if (!is_static) {
-                if (wanted == 0 || connected + dialing.size() >= config.max_peers) {
+                // One outbound peer per network group (PeerSlots rule 2).
+                std::erase_if(candidate.addrs,
+                              [&](const wire::Multiaddr& a) { return !slots.may_dial(a); });
+                if (wanted == 0 || candidate.addrs.empty()) {
                     continue;
                 }
                 --wanted;
             }
+            slots.reserve_outbound(candidate.peer, candidate.addrs.front(), is_static, now);
             dialing.insert(candidate.peer);
             book.on_dial_started(candidate.peer, now);
             asio::co_spawn(io, dial(std::move(candidate)), asio::detached);
         }
         for (const auto& target : anonymous) {
             if (target->dialing || now < target->next_attempt ||
-                (!target->is_static && connected >= config.min_peers)) {
+                (!target->is_static && slots.outbound_wanted() == 0)) {
                 continue;
             }
             target->dialing = true;
@@ -912,7 +951,7 @@ struct Node::Impl {
         const Instant now = net::now_instant();
         // At most once per dial interval: a small network may never reach min-peers, and
         // asking again at every wake-up would be a busy loop.
-        if (connected.empty() || connected.size() >= config.min_peers || !dialing.empty() ||
+        if (connected.empty() || slots.outbound_wanted() == 0 || !dialing.empty() ||
             (last_peer_list_ask && now - *last_peer_list_ask < DIAL_INTERVAL)) {
             return;
         }
@@ -943,6 +982,9 @@ struct Node::Impl {
         if (connected) {
             book.on_connected(candidate.peer, net::now_instant());
         } else {
+            if (!host.is_connected(candidate.peer)) {
+                slots.release(candidate.peer);
+            }
             book.on_dial_failed(candidate.peer, net::now_instant());
         }
     }
@@ -1583,6 +1625,7 @@ struct Node::Impl {
     sync::ForkChoiceHeaderValidator validator;
     sync::SyncEngine sync;
     discovery::PeerBook book;
+    discovery::PeerSlots slots;
     Topics topics;
     asio::steady_timer sync_timer;
     asio::steady_timer dial_timer;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "peer_fixtures.hpp"
+
 #include <algorithm>
 #include <chainmesh/discovery/peer_book.hpp>
 #include <chainmesh/discovery/peer_list.hpp>
@@ -19,16 +21,8 @@ using wire::Multiaddr;
 constexpr std::uint64_t SEED = 42;
 const Instant T0 = instant_from_nanos(1'000'000'000'000);
 
-PeerId peer(std::uint16_t n) {
-    Bytes multihash{0x12, 0x20};
-    multihash.resize(34, static_cast<std::uint8_t>(n));
-    multihash[2] = static_cast<std::uint8_t>(n >> 8);
-    return PeerId::from_bytes(multihash).value();
-}
-
-Multiaddr ma(const std::string& text) {
-    return Multiaddr::parse(text).value();
-}
+using fixtures::ma;
+using fixtures::peer;
 
 // A distinct loopback address per n.
 Multiaddr addr(std::uint16_t n) {
