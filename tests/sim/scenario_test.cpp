@@ -91,6 +91,13 @@ INSTANTIATE_TEST_SUITE_P(Chain, ScenarioSeeds,
                                          SeedRun{"control_trusting_node", 10, 2}),
                          test_name);
 
+INSTANTIATE_TEST_SUITE_P(Eclipse, ScenarioSeeds,
+                         testing::Values(SeedRun{"eclipse", 50},
+                                         SeedRun{"control_eclipse_no_slots", 20}),
+                         test_name);
+// The full wire stack costs a Noise handshake per link and AEAD per frame: a few seeds.
+INSTANTIATE_TEST_SUITE_P(Wire, ScenarioSeeds, testing::Values(SeedRun{"wire_small", 10}),
+                         test_name);
 INSTANTIATE_TEST_SUITE_P(Scale, ScenarioSeeds, testing::Values(SeedRun{"scale_1000", 3}),
                          test_name);
 
@@ -158,7 +165,8 @@ TEST(ScenarioParse, MinimalScenarioHasDefaults) {
 TEST(ScenarioParse, EveryShippedScenarioParses) {
     for (const char* name :
          {"partition_heal", "churn", "crash_restart", "lossy_links_1", "lossy_links_30", "spam",
-          "control_broken_relay", "scale_1000", "scale_10000"}) {
+          "control_broken_relay", "scale_1000", "scale_10000", "eclipse",
+          "control_eclipse_no_slots", "wire_small"}) {
         EXPECT_NO_THROW(load(name)) << name;
     }
     EXPECT_FALSE(load("control_broken_relay").expect_pass);
@@ -204,6 +212,78 @@ TEST(ScenarioParse, ErrorsNameTheKeyAndTheValue) {
               std::string::npos);
     EXPECT_NE(error_for(std::string(SCENARIO_TEXT_MAX_BYTES + 1, '#')).find("limit"),
               std::string::npos);
+}
+
+TEST(ScenarioParse, EclipseRefusesWhatItDoesNotModel) {
+    const std::string base = "[network]\nnodes = 10\nduration_s = 60\n[eclipse]\n";
+    EXPECT_EQ(error_for(base + "attacker_range = \"10.1.0.0/16\"\n"),
+              "eclipse.attacker_range = \"10.1.0.0/16\": expected a public IPv4 /16 such as "
+              "\"45.67.0.0/16\"");
+    EXPECT_EQ(error_for(base + "attacker_range = \"45.67.0.0/24\"\n"),
+              "eclipse.attacker_range = \"45.67.0.0/24\": expected a public IPv4 /16 such as "
+              "\"45.67.0.0/16\"");
+    EXPECT_NE(error_for(base + "attacker_range = \"20.3.0.0/16\"\n").find("overlaps"),
+              std::string::npos);
+    EXPECT_EQ(error_for(base + "policy = \"maybe\"\n"),
+              "eclipse.policy = \"maybe\": expected one of \"peer_slots\", \"none\"");
+    EXPECT_EQ(error_for(base + "max_inbound_per_group = 0\n"),
+              "eclipse.max_inbound_per_group = 0: expected an integer from 1 to 10000");
+    EXPECT_EQ(error_for(base + "[chain]\nmining_stop_s = 10\n"),
+              "[eclipse] models connections only: it takes no [chain]");
+    EXPECT_NE(error_for("[network]\nnodes = 10\nduration_s = 60\n[workload]\nmessages = 5\n"
+                        "[eclipse]\n")
+                  .find("it takes no workload.messages"),
+              std::string::npos);
+    EXPECT_NE(error_for("[network]\nnodes = 10\nduration_s = 15\n[eclipse]\n").find("too short"),
+              std::string::npos);
+}
+
+TEST(ScenarioRun, WireStackRunsTheWorkloadOverNoiseAndYamux) {
+    const Scenario scenario = load("wire_small");
+    const ScenarioResult first = run_scenario(scenario, 2);
+    EXPECT_EQ(first.report, run_scenario(scenario, 2).report);
+    EXPECT_TRUE(first.passed) << first.report;
+    EXPECT_NE(first.report.find("stack wire"), std::string::npos);
+    EXPECT_NE(first.report.find("invariant wire_integrity pass"), std::string::npos)
+        << first.report;
+    EXPECT_EQ(first.metrics.delivery_ratio > 0.9, true) << first.report;
+    // Framing, Noise tags and yamux headers: more bytes on the pipes than in the RPCs.
+    EXPECT_NE(first.report.find("wire_overhead 1."), std::string::npos) << first.report;
+}
+
+TEST(ScenarioParse, WireRefusesWhatThePipesDoNotModel) {
+    const std::string base = "[network]\nnodes = 10\nduration_s = 20\n[topology]\ndegree = 3\n";
+    EXPECT_EQ(error_for(base + "[latency]\nloss = 0.1\n[wire]\n"),
+              "latency.loss = 0.1: [wire] pipes are reliable byte streams (TCP turns loss into "
+              "delay); model loss without [wire]");
+    EXPECT_NE(error_for("[network]\nnodes = 65\nduration_s = 20\n[wire]\n").find("at most 64"),
+              std::string::npos);
+    EXPECT_NE(error_for(base + "[wire]\ncorruptions = 1\n").find("needs workload.messages"),
+              std::string::npos);
+    EXPECT_EQ(error_for(base + "[wire]\ncorrupt = 1\n"), "wire.corrupt = 1: unknown key");
+    EXPECT_NE(error_for(base + "[wire]\n[[faults]]\nkind = \"crash\"\nnodes = [1]\n")
+                  .find("it takes no [[faults]]"),
+              std::string::npos);
+}
+
+TEST(ScenarioRun, EclipseReportNamesTheInvariantAndReplays) {
+    Scenario scenario = load("eclipse");
+    scenario.duration = std::chrono::seconds{90};
+    scenario.eclipse.config.restart_at.reset();
+    scenario.eclipse.config.honest_lifetime = std::chrono::seconds{15};
+    const ScenarioResult first = run_scenario(scenario, 4);
+    EXPECT_EQ(first.report, run_scenario(scenario, 4).report);
+    EXPECT_TRUE(first.passed) << first.report;
+    EXPECT_NE(first.report.find("invariant eclipse_resistance pass"), std::string::npos)
+        << first.report;
+    EXPECT_NE(first.report.find("policy peer_slots"), std::string::npos);
+    EXPECT_TRUE(first.report.ends_with("seed 4\n"));
+    EXPECT_NE(summary_line(first).find("fewest honest"), std::string::npos);
+
+    scenario.eclipse.config.slot_policy = false;
+    const ScenarioResult control = run_scenario(scenario, 4);
+    EXPECT_FALSE(control.passed) << control.report;
+    EXPECT_NE(control.report.find("invariant eclipse_resistance FAIL"), std::string::npos);
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include <chainmesh/sim/delivery_stats.hpp>
 #include <chainmesh/sim/gossip_network.hpp>
 
 #include <algorithm>
@@ -520,31 +521,13 @@ Metrics GossipNetwork::metrics() const {
     Metrics m;
     m.node_count = m_nodes.size();
     m.message_count = m_messages.size();
-    std::vector<Duration> latencies;
-    for (const auto& record : m_messages) {
-        for (NodeIndex node = 0; node < record.delivered.size(); ++node) {
-            if (node != record.publisher && record.delivered[node]) {
-                ++m.deliveries;
-                latencies.push_back(*record.delivered[node] - record.published);
-            }
-        }
-    }
-    if (m.node_count > 1 && m.message_count > 0) {
-        m.delivery_ratio = static_cast<double>(m.deliveries) /
-                           static_cast<double>(m.message_count * (m.node_count - 1));
-    }
-    std::sort(latencies.begin(), latencies.end());
-    const auto percentile = [&](std::size_t p) {
-        if (latencies.empty()) {
-            return Duration{0};
-        }
-        const std::size_t rank = (p * latencies.size() + 99) / 100;  // nearest rank
-        return latencies[std::max<std::size_t>(rank, 1) - 1];
-    };
-    m.latency_p50 = percentile(50);
-    m.latency_p90 = percentile(90);
-    m.latency_p99 = percentile(99);
-    m.latency_max = percentile(100);
+    const DeliveryStats stats = delivery_stats(m_messages, m.node_count);
+    m.deliveries = stats.deliveries;
+    m.delivery_ratio = stats.delivery_ratio;
+    m.latency_p50 = stats.p50;
+    m.latency_p90 = stats.p90;
+    m.latency_p99 = stats.p99;
+    m.latency_max = stats.max;
     std::uint64_t duplicates = 0;
     for (const auto& node : m_nodes) {
         duplicates += node->duplicates_before_crash;

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chainmesh/sim/scenario.hpp>
 
+#include <chainmesh/discovery/peer_slots.hpp>
 #include <chainmesh/sim/chain_network.hpp>
+#include <chainmesh/sim/wire_network.hpp>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -497,6 +499,136 @@ void parse_chain(TableReader& r, Scenario& s) {
     r.finish();
 }
 
+void parse_eclipse(TableReader& r, Scenario& s) {
+    s.eclipse.enabled = true;
+    EclipseConfig& e = s.eclipse.config;
+    e.honest_nodes = s.nodes;
+    e.attacker_identities = static_cast<std::size_t>(
+        r.integer("attacker_identities", 1, 60'000).value_or(
+            static_cast<std::int64_t>(e.attacker_identities)));
+    if (const toml::node* range = r.find("attacker_range")) {
+        const auto text = range->value_exact<std::string>();
+        unsigned a = 0;
+        unsigned b = 0;
+        char tail[8] = {};
+        const bool parsed = text && std::sscanf(text->c_str(), "%u.%u.0.0/%7s", &a, &b, tail) == 3 &&
+                            a < 256 && b < 256 && std::string_view(tail) == "16";
+        if (!parsed ||
+            !discovery::net_group(wire::Multiaddr::from_ip_tcp(
+                Bytes{static_cast<std::uint8_t>(a), static_cast<std::uint8_t>(b), 0, 1}, 1))) {
+            fail("eclipse.attacker_range", *range, "expected a public IPv4 /16 such as \"45.67.0.0/16\"");
+        }
+        e.attacker_prefix[0] = static_cast<std::uint8_t>(a);
+        e.attacker_prefix[1] = static_cast<std::uint8_t>(b);
+        if (a >= 20 && a < 20 + (s.nodes + 199) / 200) {
+            fail("eclipse.attacker_range", *range,
+                 "overlaps the honest peers' ranges (20.0.0.0 on, one /16 each)");
+        }
+    }
+    e.attack_start = r.seconds("attack_start_s", DURATION_MAX_S).value_or(e.attack_start);
+    e.connect_interval = r.millis("connect_interval_ms", DELAY_MAX_MS).value_or(e.connect_interval);
+    if (e.connect_interval < 1ms) {
+        fail("eclipse.connect_interval_ms", *r.find("connect_interval_ms"), "expected at least 1");
+    }
+    e.honest_lifetime = r.seconds("honest_lifetime_s", DURATION_MAX_S).value_or(e.honest_lifetime);
+    e.honest_inbound_interval =
+        r.seconds("honest_inbound_interval_s", DURATION_MAX_S).value_or(e.honest_inbound_interval);
+    for (const auto& [key, value] : {std::pair{"honest_lifetime_s", e.honest_lifetime},
+                                    std::pair{"honest_inbound_interval_s", e.honest_inbound_interval}}) {
+        if (value < 100ms) {
+            fail(r.key_path(key), *r.find(key), "expected at least 0.1");
+        }
+    }
+    e.hearsay_pollution = r.real("hearsay_pollution", 0.0, 1.0).value_or(e.hearsay_pollution);
+    e.restart_at = r.seconds("restart_at_s", DURATION_MAX_S);
+    e.slot_policy = r.choice("policy", {"peer_slots", "none"}).value_or(0) == 0;
+    e.min_honest = static_cast<std::size_t>(
+        r.integer("min_honest", 0, 1000).value_or(static_cast<std::int64_t>(e.min_honest)));
+    e.warmup = r.seconds("warmup_s", DURATION_MAX_S).value_or(e.warmup);
+    e.bootstrap = static_cast<std::size_t>(
+        r.integer("bootstrap", 1, 1000).value_or(static_cast<std::int64_t>(e.bootstrap)));
+    e.slots.max_outbound = static_cast<std::size_t>(
+        r.integer("max_outbound", 1, 1000).value_or(static_cast<std::int64_t>(e.slots.max_outbound)));
+    e.slots.max_inbound = static_cast<std::size_t>(
+        r.integer("max_inbound", 0, 10'000).value_or(static_cast<std::int64_t>(e.slots.max_inbound)));
+    e.slots.max_inbound_per_group = static_cast<std::size_t>(
+        r.integer("max_inbound_per_group", 1, 10'000)
+            .value_or(static_cast<std::int64_t>(e.slots.max_inbound_per_group)));
+    // The control's single pool: the same number of connections in all.
+    e.max_peers = e.slots.max_outbound + e.slots.max_inbound;
+    e.min_peers = e.slots.max_outbound;
+    r.finish();
+}
+
+void parse_wire(TableReader& r, Scenario& s) {
+    s.wire.enabled = true;
+    s.wire.corruptions =
+        static_cast<std::size_t>(r.integer("corruptions", 0, 100).value_or(0));
+    r.finish();
+}
+
+void check_wire(const Scenario& s) {
+    const auto refuse = [](const std::string& what) {
+        throw ScenarioError("[wire] runs gossip over the wire stack only: it takes no " + what);
+    };
+    if (s.nodes > WIRE_NODES_MAX) {
+        throw ScenarioError("network.nodes = " + std::to_string(s.nodes) +
+                            ": [wire] runs are small, at most " + std::to_string(WIRE_NODES_MAX) +
+                            " nodes (the message-level simulator takes thousands)");
+    }
+    if (s.link.loss > 0.0) {
+        throw ScenarioError("latency.loss = " + number_text(s.link.loss) +
+                            ": [wire] pipes are reliable byte streams (TCP turns loss into "
+                            "delay); model loss without [wire]");
+    }
+    if (!s.faults.empty()) {
+        refuse("[[faults]] (name wire.corruptions instead)");
+    }
+    if (s.churn.fraction > 0.0) {
+        refuse("[churn]");
+    }
+    if (s.byzantine.behaviour != ByzantineBehaviour::none) {
+        refuse("[byzantine]");
+    }
+    if (s.chain.enabled) {
+        refuse("[chain]");
+    }
+    if (s.eclipse.enabled) {
+        refuse("[eclipse]");
+    }
+    if (s.wire.corruptions > 0 && s.workload.messages == 0) {
+        throw ScenarioError("wire.corruptions = " + std::to_string(s.wire.corruptions) +
+                            ": needs workload.messages, during which frames are corrupted");
+    }
+}
+
+void check_eclipse(const Scenario& s) {
+    const auto refuse = [](const std::string& what) {
+        throw ScenarioError("[eclipse] models connections only: it takes no " + what);
+    };
+    if (s.workload.messages > 0) {
+        refuse("workload.messages");
+    }
+    if (!s.faults.empty()) {
+        refuse("[[faults]] (name eclipse.restart_at_s instead)");
+    }
+    if (s.churn.fraction > 0.0) {
+        refuse("[churn] (eclipse.honest_lifetime_s is its churn)");
+    }
+    if (s.byzantine.behaviour != ByzantineBehaviour::none) {
+        refuse("[byzantine] (the attacker is eclipse.attacker_identities)");
+    }
+    if (s.chain.enabled) {
+        refuse("[chain]");
+    }
+    const Duration judged = s.eclipse.config.attack_start + s.eclipse.config.warmup;
+    if (judged >= s.duration) {
+        throw ScenarioError("network.duration_s = " + number_text(std::chrono::duration<double>(s.duration).count()) +
+                            ": too short; nothing is judged before eclipse.attack_start_s plus "
+                            "eclipse.warmup_s");
+    }
+}
+
 void check_timing(const Scenario& s) {
     if (s.chain.enabled && s.chain.mining_stop + s.chain.convergence_bound > s.duration) {
         const auto secs = [](Duration d) {
@@ -673,17 +805,292 @@ Scenario parse_scenario(std::string_view toml_text) {
         TableReader r(*t, "chain");
         parse_chain(r, s);
     }
+    if (const auto* t = top.table("eclipse")) {
+        TableReader r(*t, "eclipse");
+        parse_eclipse(r, s);
+    }
+    if (const auto* t = top.table("wire")) {
+        TableReader r(*t, "wire");
+        parse_wire(r, s);
+    }
     if (const auto* t = top.table("expect")) {
         TableReader r(*t, "expect");
         s.expect_pass = r.choice("result", {"pass", "fail"}).value_or(0) == 0;
         r.finish();
     }
     top.finish();
+    if (s.eclipse.enabled) {
+        check_eclipse(s);
+    }
+    if (s.wire.enabled) {
+        check_wire(s);
+    }
     check_timing(s);
     return s;
 }
 
+namespace {
+
+std::string report_tail(const ScenarioResult& result, const Scenario& s, std::uint64_t seed) {
+    std::string report;
+    for (const auto& invariant : result.invariants) {
+        report += "invariant " + invariant.name + (invariant.passed ? " pass: " : " FAIL: ") +
+                  invariant.detail + "\n";
+    }
+    for (const auto& violation : result.violations) {
+        report += "violation " + violation + "\n";
+    }
+    report += std::string("result ") + (result.passed ? "pass" : "fail") + " (expected " +
+              (s.expect_pass ? "pass" : "fail") + ")\n";
+    report += "seed " + std::to_string(seed) + "\n";
+    return report;
+}
+
+ScenarioResult run_eclipse_scenario(const Scenario& s, std::uint64_t seed) {
+    EclipseConfig config = s.eclipse.config;
+    config.seed = seed;
+    config.duration = s.duration;
+    const EclipseMetrics m = run_eclipse(config);
+
+    ScenarioResult result;
+    result.seed = seed;
+    result.metrics.node_count = s.nodes + 1;
+    result.metrics.events = m.events;
+    result.eclipse = m;
+    InvariantResult resistance{"eclipse_resistance", m.failing_samples == 0 && m.samples > 0, ""};
+    char text[240];
+    std::snprintf(text, sizeof text,
+                  "%llu of %llu samples below %zu honest connections (fewest %zu, %llu with none); "
+                  "the attacker held at most %.1f%% of the victim's connections",
+                  static_cast<unsigned long long>(m.failing_samples),
+                  static_cast<unsigned long long>(m.samples), config.min_honest,
+                  m.min_honest_connections, static_cast<unsigned long long>(m.eclipsed_samples),
+                  100.0 * m.max_attacker_share);
+    resistance.detail = text;
+    if (m.first_failure) {
+        resistance.detail += "; first at " + seconds_text(*m.first_failure) + " s";
+    }
+    result.invariants.push_back(std::move(resistance));
+    result.passed = result.invariants.front().passed;
+    result.met_expectation = result.passed == s.expect_pass;
+    result.report = "scenario " + (s.name.empty() ? std::string("-") : s.name) + "\n" +
+                    "policy " + (config.slot_policy ? "peer_slots" : "none") + "\n" +
+                    format_eclipse_metrics(m) + report_tail(result, s, seed);
+    return result;
+}
+
+// A ring, then random extra links until every node has `degree` (bounded tries), as
+// GossipNetwork::connect_random_regular; each pair once, the lower index dialing.
+std::vector<std::pair<NodeIndex, NodeIndex>> random_regular_edges(std::size_t n, std::size_t degree,
+                                                                  Rng& rng) {
+    std::set<std::pair<NodeIndex, NodeIndex>> edges;
+    std::vector<std::size_t> links(n, 0);
+    const auto add = [&](NodeIndex a, NodeIndex b) {
+        if (a == b || !edges.emplace(std::min(a, b), std::max(a, b)).second) {
+            return;
+        }
+        ++links[a];
+        ++links[b];
+    };
+    for (NodeIndex i = 0; i < n; ++i) {
+        add(i, static_cast<NodeIndex>((i + 1) % n));
+    }
+    for (NodeIndex i = 0; i < n; ++i) {
+        for (std::size_t tries = 0; links[i] < degree && tries < 10 * degree; ++tries) {
+            add(i, static_cast<NodeIndex>(rng.uniform(n)));
+        }
+    }
+    return {edges.begin(), edges.end()};
+}
+
+ScenarioResult run_wire_scenario(const Scenario& s, std::uint64_t seed) {
+    WireNetworkConfig config;
+    config.seed = seed;
+    config.node_count = s.nodes;
+    config.topic = SIM_TOPIC;
+    config.link = s.link;
+    config.validation_delay = s.validation_delay;
+    config.check_router_invariants = s.check_router_invariants;
+    config.gossip.heartbeat_interval = s.heartbeat_interval;
+    if (s.topic_scoring) {
+        config.gossip.score.topics[SIM_TOPIC] = pubsub::TopicScoreParams{};
+    }
+    WireNetwork net(config);
+    Rng choices(seed ^ 0x5ce9a110c0ffee11ULL);
+    const std::size_t n = s.nodes;
+
+    std::vector<std::pair<NodeIndex, NodeIndex>> edges;
+    if (s.topology == TopologyKind::full) {
+        for (NodeIndex a = 0; a < n; ++a) {
+            for (NodeIndex b = a + 1; b < n; ++b) {
+                edges.emplace_back(a, b);
+            }
+        }
+    } else if (s.topology == TopologyKind::line) {
+        for (NodeIndex a = 0; a + 1 < n; ++a) {
+            edges.emplace_back(a, a + 1);
+        }
+    } else {
+        edges = random_regular_edges(n, s.degree, choices);
+    }
+    for (const auto& [a, b] : edges) {
+        net.add_link(a, b);
+    }
+
+    std::vector<NodeIndex> publishers = resolve(s.workload.publishers, choices, n);
+    const bool random_publishers = publishers.empty();
+    for (std::size_t i = 0; i < s.workload.messages; ++i) {
+        const NodeIndex node = random_publishers ? static_cast<NodeIndex>(choices.uniform(n))
+                                                 : publishers[i % publishers.size()];
+        net.schedule_publish(
+            Instant{} + s.workload.start + s.workload.interval * static_cast<std::int64_t>(i),
+            node, message_data("M", i, node, s.workload.message_bytes));
+    }
+    // Corruptions on random links, in a random direction, during the workload.
+    std::set<std::pair<NodeIndex, NodeIndex>> corrupted;  // (low, high)
+    const Duration window =
+        s.workload.interval * static_cast<std::int64_t>(std::max<std::size_t>(s.workload.messages, 1));
+    for (std::size_t c = 0; c < s.wire.corruptions && !edges.empty(); ++c) {
+        auto [from, to] = edges[choices.uniform(edges.size())];
+        if (choices.uniform(2) == 1) {
+            std::swap(from, to);
+        }
+        const Duration at = s.workload.start +
+                            Duration{static_cast<std::int64_t>(choices.uniform_real() *
+                                                               static_cast<double>(window.count()))};
+        corrupted.emplace(std::min(from, to), std::max(from, to));
+        net.schedule(Instant{} + at, [&net, from, to] { net.corrupt_next(from, to); });
+    }
+    net.run_until(Instant{} + s.duration);
+    const WireMetrics wm = net.metrics();
+
+    // Components over the connections still up at the end.
+    std::vector<std::vector<NodeIndex>> adjacent(n);
+    std::size_t bad_closes = 0;
+    std::size_t noise_closes = 0;
+    std::string first_bad;
+    for (ConnectionId id = 0; id < net.connection_count(); ++id) {
+        const ConnectionInfo& info = net.connection(id);
+        const bool on_corrupted =
+            corrupted.contains({std::min(info.dialer, info.listener), std::max(info.dialer, info.listener)});
+        if (info.state == ConnectionState::established) {
+            adjacent[info.dialer].push_back(info.listener);
+            adjacent[info.listener].push_back(info.dialer);
+        } else if (on_corrupted && info.state == ConnectionState::closed &&
+                   info.error.find("noise") != std::string::npos) {
+            ++noise_closes;
+        } else {
+            ++bad_closes;
+            if (first_bad.empty()) {
+                first_bad = "; " + std::to_string(info.dialer) + "-" +
+                            std::to_string(info.listener) + " " +
+                            std::string(describe(info.state)) + ": " + info.error;
+            }
+        }
+    }
+    std::vector<std::size_t> component(n, SIZE_MAX);
+    for (NodeIndex start = 0; start < n; ++start) {
+        if (component[start] != SIZE_MAX) {
+            continue;
+        }
+        std::vector<NodeIndex> stack{start};
+        component[start] = start;
+        while (!stack.empty()) {
+            const NodeIndex node = stack.back();
+            stack.pop_back();
+            for (const NodeIndex next : adjacent[node]) {
+                if (component[next] == SIZE_MAX) {
+                    component[next] = start;
+                    stack.push_back(next);
+                }
+            }
+        }
+    }
+
+    ScenarioResult result;
+    result.seed = seed;
+    std::uint64_t misses = 0;
+    std::string first_miss;
+    for (std::size_t m = 0; m < net.message_count(); ++m) {
+        const NodeIndex publisher = net.publisher(m);
+        const Instant published = net.published_at(m);
+        for (NodeIndex node = 0; node < n; ++node) {
+            if (node == publisher) {
+                continue;
+            }
+            const auto at = net.delivery_time(m, node);
+            if (component[node] == component[publisher] &&
+                (!at || *at - published > s.delivery_bound)) {
+                ++misses;
+                if (first_miss.empty()) {
+                    first_miss = "message " + std::to_string(m) + " from node " +
+                                 std::to_string(publisher) + " missed node " +
+                                 std::to_string(node) + "; replay with --seed " +
+                                 std::to_string(seed);
+                }
+            }
+        }
+    }
+    Metrics& metrics = result.metrics;
+    metrics.node_count = n;
+    metrics.message_count = net.message_count();
+    metrics.deliveries = wm.deliveries;
+    metrics.delivery_ratio = wm.delivery_ratio;
+    metrics.latency_p50 = wm.latency_p50;
+    metrics.latency_p90 = wm.latency_p90;
+    metrics.latency_p99 = wm.latency_p99;
+    metrics.latency_max = wm.latency_max;
+    metrics.bytes_sent_total = wm.wire_bytes_total;
+    metrics.bytes_sent_mean = n == 0 ? 0 : wm.wire_bytes_total / n;
+    metrics.bytes_sent_max = wm.wire_bytes_max;
+    metrics.rpcs_sent = wm.rpcs_sent;
+    metrics.penalties = wm.penalties;
+    metrics.px_connects = wm.px_connects;
+    metrics.events = wm.events;
+    metrics.violations = misses;
+    result.honest_delivery_ratio = wm.delivery_ratio;
+
+    InvariantResult delivery{"delivery", misses == 0 && !wm.event_cap_reached, ""};
+    delivery.detail = misses == 0
+                          ? "every message reached every node joined to its publisher within " +
+                                seconds_text(s.delivery_bound) + " s"
+                          : std::to_string(misses) + " misses; the first: " + first_miss;
+    if (wm.event_cap_reached) {
+        delivery.detail += "; the run hit its event cap";
+    }
+    result.invariants.push_back(std::move(delivery));
+    InvariantResult integrity{"wire_integrity",
+                              bad_closes == 0 && noise_closes == wm.corruptions, ""};
+    integrity.detail = std::to_string(net.connection_count()) + " connections, " +
+                       std::to_string(wm.corruptions) + " corrupted frames, " +
+                       std::to_string(noise_closes) + " closed by Noise, " +
+                       std::to_string(bad_closes) + " failed or closed otherwise" + first_bad;
+    result.invariants.push_back(std::move(integrity));
+    if (!first_miss.empty()) {
+        result.violations.push_back(first_miss);
+    }
+    result.passed = std::all_of(result.invariants.begin(), result.invariants.end(),
+                                [](const InvariantResult& i) { return i.passed; });
+    result.met_expectation = result.passed == s.expect_pass;
+    char line[64];
+    std::snprintf(line, sizeof line, "wire_overhead %.4f\n",
+                  wm.rpc_bytes_total == 0 ? 0.0
+                                          : static_cast<double>(wm.wire_bytes_total) /
+                                                static_cast<double>(wm.rpc_bytes_total));
+    result.report = "scenario " + (s.name.empty() ? std::string("-") : s.name) + "\n" +
+                    "stack wire\n" + format_metrics(wm) + line + report_tail(result, s, seed);
+    return result;
+}
+
+}  // namespace
+
 ScenarioResult run_scenario(const Scenario& s, std::uint64_t seed) {
+    if (s.eclipse.enabled) {
+        return run_eclipse_scenario(s, seed);
+    }
+    if (s.wire.enabled) {
+        return run_wire_scenario(s, seed);
+    }
     NetworkConfig config;
     config.seed = seed;
     config.node_count = s.nodes;
@@ -1080,22 +1487,23 @@ ScenarioResult run_scenario(const Scenario& s, std::uint64_t seed) {
     char line[64];
     std::snprintf(line, sizeof line, "honest_delivery_ratio %.6f\n", result.honest_delivery_ratio);
     report += line;
-    for (const auto& invariant : result.invariants) {
-        report += "invariant " + invariant.name + (invariant.passed ? " pass: " : " FAIL: ") +
-                  invariant.detail + "\n";
-    }
-    for (const auto& violation : result.violations) {
-        report += "violation " + violation + "\n";
-    }
-    report += std::string("result ") + (result.passed ? "pass" : "fail") + " (expected " +
-              (s.expect_pass ? "pass" : "fail") + ")\n";
-    report += "seed " + std::to_string(seed) + "\n";
+    report += report_tail(result, s, seed);
     result.report = std::move(report);
     return result;
 }
 
 std::string summary_line(const ScenarioResult& r) {
     char text[256];
+    if (r.eclipse) {
+        std::snprintf(text, sizeof text,
+                      "seed %llu %s%s fewest honest %zu attacker share max %.4f "
+                      "samples below %llu",
+                      static_cast<unsigned long long>(r.seed), r.passed ? "pass" : "fail",
+                      r.met_expectation ? "" : " (UNEXPECTED)", r.eclipse->min_honest_connections,
+                      r.eclipse->max_attacker_share,
+                      static_cast<unsigned long long>(r.eclipse->failing_samples));
+        return text;
+    }
     const auto ms = [](Duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
     std::snprintf(text, sizeof text,
                   "seed %llu %s%s delivery %.4f honest %.4f p50 %.1f ms p99 %.1f ms "

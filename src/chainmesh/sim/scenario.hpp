@@ -30,6 +30,14 @@
 //                  control that must trip it);
 //   no_honest_penalty no honest node penalised another honest node for bad data.
 //   Chain topics are left out of `delivery` (a block that came by sync first is ignored).
+//   With [wire] the gossip workload runs over the full wire stack, judged by:
+//   delivery       every message reached, within delivery_bound, every node joined to its
+//                  publisher by connections still up at the end;
+//   wire_integrity every connection came up; exactly the ones that carried a corrupted frame
+//                  closed, each with a Noise error; no other closed.
+//   With [eclipse] (eclipse_network.hpp) the run is the attack alone, judged by one:
+//   eclipse_resistance from warmup after the attack starts (or after the victim restarts)
+//                  the victim always keeps at least min_honest honest connections.
 //   A run passes when every invariant holds; [expect] result says whether it should.
 // - Byzantine nodes are marked dishonest, so the invariants cover honest nodes only, unless
 //   [byzantine] declared_honest is set: the control scenario's broken relay then counts as
@@ -44,6 +52,7 @@
 // Threading: none; run_scenario may run on several threads at once with separate scenarios
 // or the same const one.
 
+#include <chainmesh/sim/eclipse_network.hpp>
 #include <chainmesh/sim/gossip_network.hpp>
 #include <chainmesh/sim/link.hpp>
 #include <chainmesh/util/instant.hpp>
@@ -129,6 +138,22 @@ struct ChainSpec {
     NodeSelection trusting;  // control: nodes that keep blocks they failed to apply
 };
 
+// An eclipse attempt on one node (eclipse_network.hpp); network.nodes is the honest peers.
+// Such a run models connections only: no gossip workload, faults, churn, byzantine or chain.
+struct EclipseSpec {
+    bool enabled = false;
+    EclipseConfig config;  // seed and duration are set per run
+};
+
+// The gossip workload over the full wire stack (wire_network.hpp): every RPC crosses
+// multistream, Noise and yamux on in-memory pipes. Small runs only; the links must be
+// lossless (TCP turns loss into delay) and there are no faults but corrupted frames.
+inline constexpr std::size_t WIRE_NODES_MAX = 64;
+struct WireSpec {
+    bool enabled = false;
+    std::size_t corruptions = 0;  // frames with a flipped byte, on random links at random times
+};
+
 struct Scenario {
     std::string name;
     std::uint64_t seed = 1;  // when the caller names none
@@ -147,6 +172,8 @@ struct Scenario {
     ChurnSpec churn;
     ByzantineSpec byzantine;
     ChainSpec chain;
+    EclipseSpec eclipse;
+    WireSpec wire;
     bool expect_pass = true;
 };
 
@@ -164,6 +191,7 @@ struct ScenarioResult {
     Metrics metrics;
     double honest_delivery_ratio = 0.0;  // (honest publisher, other honest node) pairs
     std::vector<InvariantResult> invariants;
+    std::optional<EclipseMetrics> eclipse;  // an [eclipse] run's figures
     std::vector<std::string> violations;  // the first SCENARIO_VIOLATIONS_SHOWN
     bool passed = false;                  // every invariant held
     bool met_expectation = false;         // passed == scenario.expect_pass
