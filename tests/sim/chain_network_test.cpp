@@ -142,5 +142,63 @@ TEST(ChainNetworkTest, TheSameSeedReplaysTheSameRun) {
     EXPECT_NE(run(11), run(12));
 }
 
+TEST(ChainNetworkTest, TransfersReachEveryMempoolAndTheChain) {
+    auto config = small_chain(5, 8);
+    config.mining_stop = at(30s);
+    config.wallets = 16;
+    ChainNetwork chain(config);
+    chain.network().connect_random_regular(3);
+    for (std::size_t i = 0; i < 40; ++i) {
+        chain.schedule_transaction(at(2s + 200ms * static_cast<std::int64_t>(i)),
+                                   static_cast<NodeIndex>(i % 8));
+    }
+    chain.run_until(at(45s));
+    const auto m = chain.metrics();
+    EXPECT_EQ(m.transactions_made, 40u) << report(chain);
+    EXPECT_EQ(m.transactions_confirmed, 40u) << report(chain);
+    // Each reached (nearly) every mempool before a block took it.
+    EXPECT_GT(m.transactions_admitted, 40u * 4) << report(chain);
+    EXPECT_TRUE(chain.tips_agree()) << report(chain);
+    EXPECT_EQ(chain.violation_count(), 0u) << chain.violations().front();
+}
+
+TEST(ChainNetworkTest, ATransferSubmittedToACutOffNodeIsRebroadcastAfterTheHeal) {
+    // Node 0 does not mine; while it is cut off, its transfer's gossip is lost for good
+    // (the heal comes after the message cache forgot it). Only a rebroadcast gets it mined.
+    auto config = small_chain(11, 6);
+    config.mining_stop = at(60s);
+    config.miners = {1, 2, 3, 4, 5};
+    config.wallets = 4;
+    ChainNetwork chain(config);
+    chain.network().connect_full();
+    chain.network().schedule_partition(at(5s), {{0}});
+    chain.schedule_transaction(at(6s), 0);
+    chain.network().schedule_heal(at(25s));
+    chain.run_until(at(24s));
+    EXPECT_EQ(chain.metrics().transactions_made, 1u);
+    EXPECT_EQ(chain.metrics().transactions_confirmed, 0u);
+    chain.run_until(at(70s));
+    EXPECT_EQ(chain.metrics().transactions_confirmed, 1u) << report(chain);
+    EXPECT_EQ(chain.violation_count(), 0u) << chain.violations().front();
+}
+
+TEST(ChainNetworkTest, BadlySignedTransfersAreRefusedAndTheirRelayPenalised) {
+    auto config = small_chain(9, 8);
+    config.mining_stop = at(20s);
+    config.wallets = 4;
+    ChainNetwork chain(config);
+    chain.network().connect_random_regular(3);
+    chain.network().set_honest(7, false);
+    for (std::size_t i = 0; i < 5; ++i) {
+        chain.schedule_invalid_transaction(at(2s + 1s * static_cast<std::int64_t>(i)), 7);
+    }
+    chain.run_until(at(25s));
+    const auto m = chain.metrics();
+    EXPECT_EQ(m.invalid_transactions_made, 5u);
+    EXPECT_EQ(m.invalid_tx_admitted, 0u);
+    EXPECT_GE(m.penalties_bad_data, 5u * 3);  // each of node 7's neighbours, each time
+    EXPECT_EQ(m.honest_penalised, 0u);
+}
+
 }  // namespace
 }  // namespace chainmesh::sim

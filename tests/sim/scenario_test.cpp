@@ -88,7 +88,9 @@ INSTANTIATE_TEST_SUITE_P(Chain, ScenarioSeeds,
                          testing::Values(SeedRun{"chain_partition_heal", 10, 2},
                                          SeedRun{"chain_crash_restart", 10, 2},
                                          SeedRun{"chain_invalid_blocks", 10, 2},
-                                         SeedRun{"control_trusting_node", 10, 2}),
+                                         SeedRun{"control_trusting_node", 10, 2},
+                                         SeedRun{"chain_transactions", 10, 2},
+                                         SeedRun{"control_trusting_mempool", 10, 2}),
                          test_name);
 
 INSTANTIATE_TEST_SUITE_P(Eclipse, ScenarioSeeds,
@@ -166,7 +168,8 @@ TEST(ScenarioParse, EveryShippedScenarioParses) {
     for (const char* name :
          {"partition_heal", "churn", "crash_restart", "lossy_links_1", "lossy_links_30", "spam",
           "control_broken_relay", "scale_1000", "scale_10000", "eclipse",
-          "control_eclipse_no_slots", "wire_small"}) {
+          "control_eclipse_no_slots", "wire_small", "chain_transactions",
+          "control_trusting_mempool"}) {
         EXPECT_NO_THROW(load(name)) << name;
     }
     EXPECT_FALSE(load("control_broken_relay").expect_pass);

@@ -77,6 +77,7 @@
 #include <chainmesh/mempool/verified_transaction.hpp>
 #include <chainmesh/util/result.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -93,6 +94,13 @@ inline constexpr std::size_t DEFAULT_MAX_TRANSACTIONS = 100'000;
 inline constexpr std::size_t DEFAULT_MAX_PER_SENDER = 64;
 inline constexpr std::uint32_t DEFAULT_REPLACEMENT_FEE_BUMP_PERCENT = 10;
 inline constexpr std::size_t SELECTION_MAX_SKIPS = 1'000;
+// Drivers announce the transactions submitted to them again, every REBROADCAST_INTERVAL,
+// while they are still pooled (at most MAX_REBROADCAST of them, the newest dropped first).
+// Rationale: a gossip message can be lost for good (a partition longer than the message
+// cache's memory); a transaction only its own node holds then waits for that node to mine.
+// Peers that have it ignore the repeat. (Bitcoin Core rebroadcasts its unbroadcast set.)
+inline constexpr std::chrono::seconds REBROADCAST_INTERVAL{10};
+inline constexpr std::size_t MAX_REBROADCAST = 1'000;
 
 struct MempoolConfig {
     std::size_t max_bytes = DEFAULT_MAX_BYTES;  // sum of encoded sizes

@@ -3,6 +3,14 @@
 
 namespace chainmesh::mempool {
 
+bool is_sender_fault(const ErrorCode& reason) {
+    using chain::ChainError;
+    return reason == ChainError::malformed || reason == ChainError::bad_signature ||
+           reason == ChainError::wrong_network || reason == ChainError::bad_address ||
+           reason == ChainError::memo_too_long || reason == ChainError::zero_amount ||
+           reason == ChainError::self_transfer;
+}
+
 VerifiedTransaction::VerifiedTransaction(chain::Transaction tx)
     : m_tx(std::move(tx)),
       m_id(m_tx.id()),

@@ -30,6 +30,11 @@ namespace chainmesh::mempool {
 
 using crypto::Hash256;
 
+// Whether a refusal by verify() (or by admission's stateless part) says the transaction is
+// bad in itself, not for the state it met: its sender, or whoever relayed it, sent something
+// no honest node would. Drivers penalise the relaying peer for these.
+bool is_sender_fault(const ErrorCode& reason);
+
 class VerifiedTransaction {
 public:
     // Stateless checks, then the signature: the first failure (a chain::ChainError) or the

@@ -110,15 +110,6 @@ bool is_store_failure(const ErrorCode& ec) {
     return ec == store::StoreError::io_error || ec == store::StoreError::corrupt;
 }
 
-// Transactions refused for what they are, not for the state they met: their sender (or
-// whoever relayed them) sent something no honest node would.
-bool is_bad_transaction(const ErrorCode& ec) {
-    return ec == chain::ChainError::malformed || ec == chain::ChainError::bad_signature ||
-           ec == chain::ChainError::wrong_network || ec == chain::ChainError::bad_address ||
-           ec == chain::ChainError::memo_too_long || ec == chain::ChainError::zero_amount ||
-           ec == chain::ChainError::self_transfer;
-}
-
 Hash256 get_hash(ByteView in) {
     Hash256 hash{};
     std::copy_n(in.begin(), hash.size(), hash.begin());
@@ -537,8 +528,21 @@ struct Node::Impl {
         }
         pool.on_tip_changed({.reverted = reverted, .connected = connected, .lowered = lowered},
                             store->state());
+        announce_readmitted(reverted);
         validator.prune(store->tip().height);
         after_tip_change(plan.revert.size());
+    }
+
+    // Transactions of undone blocks that are back in the pool go out again: peers that only
+    // saw them in those blocks (the other side of a healed partition) have never had them,
+    // and a transaction only this node holds would otherwise wait for this node to mine.
+    // Peers that have one already ignore it (a new message id, the same transaction).
+    void announce_readmitted(const std::vector<chain::Transaction>& reverted) {
+        for (const auto& tx : reverted) {
+            if (pool.contains(tx.id())) {
+                publish(topics.tx, tx.encode());
+            }
+        }
     }
 
     void after_tip_change(std::size_t reverted) {
@@ -710,7 +714,7 @@ struct Node::Impl {
             auto verified = mempool::VerifiedTransaction::verify(std::move(*tx), params);
             if (!verified) {
                 const ErrorCode why = verified.error();
-                if (!is_bad_transaction(why)) {
+                if (!mempool::is_sender_fault(why)) {
                     return pubsub::ValidationResult::ignore;
                 }
                 asio::post(io, [this, peer = m.propagation_source, why] {
@@ -1394,6 +1398,7 @@ struct Node::Impl {
 
     asio::awaitable<void> report_loop() {
         Instant last_save = net::now_instant();
+        Instant last_rebroadcast = net::now_instant();
         std::uint64_t last_applied = blocks_applied;
         while (running) {
             report_timer.expires_after(REPORT_INTERVAL);
@@ -1407,10 +1412,28 @@ struct Node::Impl {
             spdlog::info("status: height {} ({}), {} peers, mempool {} txs, {:.2f} blocks/s{}",
                          fork.height(), short_hex(fork.tip_hash()), host.connected_peers().size(),
                          pool.size(), rate, sync.syncing() ? ", syncing" : "");
+            if (net::now_instant() - last_rebroadcast >= mempool::REBROADCAST_INTERVAL) {
+                rebroadcast_submitted();
+                last_rebroadcast = net::now_instant();
+            }
             if (net::now_instant() - last_save >= PEER_BOOK_SAVE_INTERVAL) {
                 save_peer_book();
                 last_save = net::now_instant();
             }
+        }
+    }
+
+    // Transactions submitted through the API and still pooled go out again
+    // (mempool::REBROADCAST_INTERVAL); mined or dropped ones leave the set.
+    void rebroadcast_submitted() {
+        for (auto it = submitted_here.begin(); it != submitted_here.end();) {
+            const chain::Transaction* tx = pool.find(*it);
+            if (tx == nullptr) {
+                it = submitted_here.erase(it);
+                continue;
+            }
+            publish(topics.tx, tx->encode());
+            ++it;
         }
     }
 
@@ -1595,6 +1618,7 @@ struct Node::Impl {
             co_return result;
         }
         Bytes relay = verified->transaction().encode();
+        const Hash256 id = verified->id();
         const auto admitted = admit_transaction(std::move(*verified));
         if (!admitted) {
             result.reason = error_name(admitted.error());
@@ -1602,6 +1626,9 @@ struct Node::Impl {
             co_return result;
         }
         result.accepted = true;
+        if (submitted_here.size() < mempool::MAX_REBROADCAST) {
+            submitted_here.insert(id);
+        }
         publish(topics.tx, std::move(relay));
         co_return result;
     }
@@ -1650,6 +1677,7 @@ struct Node::Impl {
     std::optional<Hash256> mined_tip;
 
     std::map<PeerId, PeerState> peer_states;
+    std::set<Hash256> submitted_here;  // for rebroadcast_submitted, <= MAX_REBROADCAST
     std::set<PeerId> dialing;
     std::size_t peer_list_turn = 0;
     std::optional<Instant> last_peer_list_ask;

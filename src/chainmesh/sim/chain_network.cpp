@@ -6,6 +6,8 @@
 #include <chainmesh/chain/validation.hpp>
 #include <chainmesh/consensus/pow/pow.hpp>
 #include <chainmesh/consensus/pow/pow_engine.hpp>
+#include <chainmesh/mempool/mempool.hpp>
+#include <chainmesh/mempool/verified_transaction.hpp>
 #include <chainmesh/sync/fork_header_validator.hpp>
 #include <chainmesh/util/bytes.hpp>
 
@@ -22,6 +24,7 @@ namespace {
 constexpr std::uint64_t GENESIS_MS = 1'700'000'000'000;
 constexpr std::size_t BEST_BLOCK_BYTES = 8 + 32 + 32;  // height, hash, cumulative work
 constexpr std::uint64_t FUNDER_BALANCE = 1'000'000'000;
+constexpr std::uint64_t WALLET_BALANCE = 1'000'000;
 
 // Direct messages: u8 kind ‖ u64be request id ‖ sync message (sync_codec.hpp).
 enum class Envelope : std::uint8_t { request = 1, response = 2 };
@@ -41,6 +44,12 @@ std::string short_hex(const Hash256& hash) {
     return text;
 }
 
+crypto::Ed25519PrivateKey wallet_key(std::uint64_t seed, std::size_t index) {
+    crypto::Ed25519Seed key_seed{};
+    Rng(seed ^ (0x77616c6c6574ULL + index)).fill(key_seed);
+    return crypto::Ed25519PrivateKey::from_seed(key_seed);
+}
+
 chain::Genesis make_genesis(const ChainConfig& config, const chain::Address& funder) {
     chain::PowGenesisSpec spec;
     spec.network_id = "sim";
@@ -52,6 +61,11 @@ chain::Genesis make_genesis(const ChainConfig& config, const chain::Address& fun
     spec.block_reward = 50;
     spec.timestamp_ms = GENESIS_MS;
     spec.allocations = {{funder, FUNDER_BALANCE}};
+    for (std::size_t i = 0; i < config.wallets; ++i) {
+        spec.allocations.push_back(
+            {chain::Address::from_public_key(wallet_key(config.network.seed, i).public_key()),
+             WALLET_BALANCE});
+    }
     auto genesis = chain::make_pow_genesis(std::move(spec));
     assert(genesis);
     genesis->params.pow.max_reorg_depth = config.max_reorg_depth;
@@ -82,7 +96,8 @@ struct ChainNetwork::ChainNode {
                engine, genesis_header),
           state(genesis.initial_state()),
           validator(fork, genesis.params, engine, [&owner] { return owner.now_ms(); }),
-          sync(owner.m_config.sync, validator, genesis_hash, engine.weight(genesis_header)) {
+          sync(owner.m_config.sync, validator, genesis_hash, engine.weight(genesis_header)),
+          pool(mempool::MempoolConfig{}, genesis.params) {
         undo.emplace_back();  // genesis
     }
 
@@ -92,6 +107,8 @@ struct ChainNetwork::ChainNode {
     std::vector<std::optional<chain::BlockUndo>> undo;  // by height; none: kept untried
     sync::ForkChoiceHeaderValidator validator;
     sync::SyncEngine sync;
+    mempool::Mempool pool;
+    std::set<Hash256> submitted_here;  // rebroadcast while pooled, as the node does
     std::map<NodeIndex, Instant> last_status_request;
     std::optional<Instant> armed_wakeup;
     // The block handle_block is looking at, and who sent it.
@@ -122,7 +139,18 @@ std::string format_chain_metrics(const ChainMetrics& m) {
                   static_cast<unsigned long long>(m.honest_penalised),
                   static_cast<unsigned long long>(m.min_height),
                   static_cast<unsigned long long>(m.max_height), m.distinct_tips);
-    return text;
+    std::string out = text;
+    std::snprintf(text, sizeof text,
+                  "transactions_made %llu\ninvalid_transactions_made %llu\n"
+                  "transactions_admitted %llu\ninvalid_tx_admitted %llu\n"
+                  "transactions_confirmed %llu\ntransactions_refused %llu\n",
+                  static_cast<unsigned long long>(m.transactions_made),
+                  static_cast<unsigned long long>(m.invalid_transactions_made),
+                  static_cast<unsigned long long>(m.transactions_admitted),
+                  static_cast<unsigned long long>(m.invalid_tx_admitted),
+                  static_cast<unsigned long long>(m.transactions_confirmed),
+                  static_cast<unsigned long long>(m.transactions_refused));
+    return out + text;
 }
 
 ChainNetwork::ChainNetwork(ChainConfig config, Hooks hooks)
@@ -134,12 +162,22 @@ ChainNetwork::ChainNetwork(ChainConfig config, Hooks hooks)
       m_funder(funder_key(m_config.network.seed)),
       m_block_topic("/chainmesh/sim/block"),
       m_bestblock_topic("/chainmesh/sim/bestblock"),
+      m_tx_topic("/chainmesh/sim/tx"),
       m_rng(m_config.network.seed ^ 0x6d696e696e67ULL) {
     NetworkConfig network = m_config.network;
     network.topics.push_back(m_block_topic);
     network.topics.push_back(m_bestblock_topic);
     network.unchecked_topics.push_back(m_block_topic);
     network.unchecked_topics.push_back(m_bestblock_topic);
+    if (m_config.wallets > 0) {
+        // A transaction already in a block is rightly ignored: the mempool judges delivery.
+        network.topics.push_back(m_tx_topic);
+        network.unchecked_topics.push_back(m_tx_topic);
+    }
+    for (std::size_t i = 0; i < m_config.wallets; ++i) {
+        m_wallets.push_back(wallet_key(m_config.network.seed, i));
+    }
+    m_wallet_nonces.assign(m_config.wallets, 0);
     m_network = std::make_unique<GossipNetwork>(std::move(network), std::move(hooks));
     const std::size_t n = m_network->node_count();
     m_trusting.assign(n, false);
@@ -151,6 +189,14 @@ ChainNetwork::ChainNetwork(ChainConfig config, Hooks hooks)
         start_node(node);
     }
     m_network->set_application(this);
+    if (m_config.wallets > 0) {
+        // Every node on the same beat; a real node's timer starts with the node.
+        const Instant until = m_config.mining_stop == Instant::max()
+                                  ? Instant{} + std::chrono::hours{24}
+                                  : m_config.mining_stop + m_config.block_interval;
+        m_network->schedule(Instant{} + mempool::REBROADCAST_INTERVAL,
+                            [this, until] { rebroadcast(until); });
+    }
     std::vector<NodeIndex> miners = m_config.miners;
     if (miners.empty()) {
         for (NodeIndex node = 0; node < n; ++node) {
@@ -205,6 +251,7 @@ void ChainNetwork::check_engines(NodeIndex node) const {
     if (m_config.check_engine_invariants && m_nodes[node]) {
         m_nodes[node]->fork.check_invariants();
         m_nodes[node]->sync.check_invariants();
+        m_nodes[node]->pool.check_invariants(&m_nodes[node]->state);
     }
 }
 
@@ -371,6 +418,9 @@ pubsub::ValidationResult ChainNetwork::validate(NodeIndex node, const pubsub::Va
         }
         return pubsub::ValidationResult::accept;
     }
+    if (m.topic == m_tx_topic) {
+        return validate_transaction(node, *source, m.data);
+    }
     if (m.topic != m_block_topic) {
         return pubsub::ValidationResult::accept;  // the scenario's own messages
     }
@@ -457,13 +507,19 @@ void ChainNetwork::carry_out(NodeIndex node, const chain::NewBestTip& plan) {
     ChainNode& c = *m_nodes[node];
     Disk& disk = *m_disks[node];
     const Hash256 old_tip = disk.chain.empty() ? m_genesis_hash : disk.chain.back();
+    // For the mempool, as the node's on_fork_event gathers them.
+    std::vector<chain::Transaction> reverted;
+    std::vector<chain::Transaction> connected;
+    std::vector<chain::Address> lowered;
     for (std::size_t i = 0; i < plan.revert.size(); ++i) {
         const Hash256 hash = disk.chain.back();
         const chain::Block& block = disk.blocks.at(hash);
+        reverted.insert(reverted.end(), block.transactions.begin(), block.transactions.end());
+        lowered.push_back(block.header.beneficiary);
         if (c.undo.back()) {
-            const auto reverted = chain::revert_block(c.state, block.header, *c.undo.back());
-            assert(reverted);
-            (void)reverted;
+            const auto undone = chain::revert_block(c.state, block.header, *c.undo.back());
+            assert(undone);
+            (void)undone;
         }
         c.undo.pop_back();
         disk.chain.pop_back();
@@ -496,6 +552,7 @@ void ChainNetwork::carry_out(NodeIndex node, const chain::NewBestTip& plan) {
         c.undo.emplace_back(effects ? std::optional<chain::BlockUndo>(std::move(effects->undo))
                                     : std::nullopt);
         disk.chain.push_back(hash);
+        connected.insert(connected.end(), block.transactions.begin(), block.transactions.end());
         ++m_counters.blocks_applied;
         c.sync.on_block_applied(block.header.height, hash, *c.fork.chain_work(hash),
                                 m_network->now());
@@ -506,8 +563,125 @@ void ChainNetwork::carry_out(NodeIndex node, const chain::NewBestTip& plan) {
                              std::to_string(block.header.height));
         }
     }
+    if (!reverted.empty() || !connected.empty() || !lowered.empty()) {
+        c.pool.on_tip_changed({.reverted = reverted, .connected = connected, .lowered = lowered},
+                              c.state);
+        // As the node: readmitted transactions go out again.
+        for (const auto& tx : reverted) {
+            if (c.pool.contains(tx.id())) {
+                m_network->publish(node, m_tx_topic, tx.encode());
+            }
+        }
+    }
     c.validator.prune(disk.chain.size());
     tip_changed(node, old_tip);
+}
+
+// --- transactions ---------------------------------------------------------------------------
+
+pubsub::ValidationResult ChainNetwork::validate_transaction(NodeIndex node, NodeIndex source,
+                                                            const Bytes& data) {
+    ChainNode& c = *m_nodes[node];
+    auto tx = chain::Transaction::decode(data);
+    if (!tx) {
+        penalise(node, source, true, "gossiped an undecodable transaction");
+        return pubsub::ValidationResult::reject;
+    }
+    // The trusting control skips the signature, as a node that trusts its peers would.
+    auto verified = m_trusting[node]
+                        ? mempool::VerifiedTransaction::assume_signed(std::move(*tx), m_genesis.params)
+                        : mempool::VerifiedTransaction::verify(std::move(*tx), m_genesis.params);
+    if (!verified) {
+        if (mempool::is_sender_fault(verified.error())) {
+            penalise(node, source, true,
+                     "gossiped a bad transaction: " + verified.error().message());
+            return pubsub::ValidationResult::reject;
+        }
+        return pubsub::ValidationResult::ignore;
+    }
+    const Hash256 id = verified->id();
+    if (!c.pool.admit(std::move(*verified), c.state)) {
+        return pubsub::ValidationResult::ignore;  // known, stale, or no room: not a fault
+    }
+    ++m_counters.transactions_admitted;
+    if (m_invalid_transactions.contains(id) && m_network->is_honest(node)) {
+        ++m_counters.invalid_tx_admitted;
+        record_violation("node " + std::to_string(node) + " admitted invalid transaction " +
+                         short_hex(id));
+    }
+    return pubsub::ValidationResult::accept;
+}
+
+void ChainNetwork::schedule_transaction(Instant at, NodeIndex node) {
+    m_network->schedule(at, [this, node] { make_transaction(node, false); });
+}
+
+void ChainNetwork::rebroadcast(Instant until) {
+    for (NodeIndex node = 0; node < m_nodes.size(); ++node) {
+        if (!m_nodes[node]) {
+            continue;
+        }
+        ChainNode& c = *m_nodes[node];
+        for (auto it = c.submitted_here.begin(); it != c.submitted_here.end();) {
+            const chain::Transaction* tx = c.pool.find(*it);
+            if (tx == nullptr) {
+                it = c.submitted_here.erase(it);
+                continue;
+            }
+            m_network->publish(node, m_tx_topic, tx->encode());
+            ++it;
+        }
+    }
+    const Instant next = m_network->now() + mempool::REBROADCAST_INTERVAL;
+    if (next <= until) {
+        m_network->schedule(next, [this, until] { rebroadcast(until); });
+    }
+}
+
+void ChainNetwork::schedule_invalid_transaction(Instant at, NodeIndex node) {
+    m_network->schedule(at, [this, node] { make_transaction(node, true); });
+}
+
+void ChainNetwork::make_transaction(NodeIndex node, bool invalid) {
+    if (!m_nodes[node] || m_wallets.empty()) {
+        return;
+    }
+    ChainNode& c = *m_nodes[node];
+    const std::size_t from = m_next_wallet++ % m_wallets.size();
+    chain::Transaction tx;
+    tx.network_id = m_genesis.params.network_id;
+    tx.recipient = chain::Address::from_public_key(
+        m_wallets.size() > 1 ? m_wallets[(from + 1) % m_wallets.size()].public_key()
+                             : m_funder.public_key());
+    tx.amount = 1;
+    tx.fee = 1 + m_rng.uniform(9);
+    tx.nonce = m_wallet_nonces[from];
+    tx.sign(m_wallets[from]);
+    if (invalid) {
+        tx.signature[0] ^= 0x01;
+        ++m_counters.invalid_transactions_made;
+        m_invalid_transactions.insert(tx.id());
+        m_network->publish(node, m_tx_topic, tx.encode());
+        return;
+    }
+    const Hash256 id = tx.id();
+    const Bytes encoded = tx.encode();
+    auto verified = mempool::VerifiedTransaction::verify(std::move(tx), m_genesis.params);
+    assert(verified);
+    if (!c.pool.admit(std::move(*verified), c.state)) {
+        // The node has not seen the wallet's previous transfer (a partition kept it on the
+        // other side): the user is told no, and the wallet's next transfer reuses the nonce.
+        ++m_counters.transactions_refused;
+        return;
+    }
+    ++m_wallet_nonces[from];
+    ++m_counters.transactions_made;
+    m_transactions_made.insert(id);
+    if (c.submitted_here.size() < mempool::MAX_REBROADCAST) {
+        c.submitted_here.insert(id);
+    }
+    ++m_counters.transactions_admitted;
+    m_network->publish(node, m_tx_topic, encoded);
 }
 
 // --- sync -----------------------------------------------------------------------------------
@@ -706,6 +880,11 @@ void ChainNetwork::mine(NodeIndex node, bool invalid) {
     const chain::BlockHeader parent = c.fork.tip();
     const auto branch = c.fork.branch(c.fork.tip_hash());
     std::vector<chain::Transaction> candidates;
+    if (!invalid) {
+        candidates = c.pool.select_transactions(
+            {.max_bytes = m_genesis.params.max_block_bytes / 2,
+             .max_transactions = m_config.block_max_transactions});
+    }
     const bool bad_signature = invalid && m_counters.invalid_blocks_made % 2 == 1;
     if (bad_signature) {
         chain::Transaction tx;
@@ -768,6 +947,17 @@ ChainMetrics ChainNetwork::metrics() const {
         m.min_height = 0;
     }
     m.distinct_tips = m_tip_counts.size();
+    for (NodeIndex node = 0; node < m_nodes.size(); ++node) {
+        if (m_nodes[node] && m_network->is_honest(node)) {
+            const Disk& disk = *m_disks[node];
+            for (const Hash256& hash : disk.chain) {
+                for (const auto& tx : disk.blocks.at(hash).transactions) {
+                    m.transactions_confirmed += m_transactions_made.contains(tx.id()) ? 1 : 0;
+                }
+            }
+            break;
+        }
+    }
     return m;
 }
 

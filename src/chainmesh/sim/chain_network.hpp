@@ -26,13 +26,26 @@
 //   restart rebuilds the fork choice from the disk with restore_applied, as the node does at
 //   startup, and the state by applying the chain again.
 //
+// Transactions: with `wallets` funded in genesis, schedule_transaction has a node take a
+// signed transfer from the next wallet in turn (a user submitting through it), admit it to
+// its mempool (mempool/mempool.hpp, the node's) and gossip it on the tx topic. Receivers
+// verify it (signature and stateless checks off the fork choice, as the node's worker pool
+// does), penalise the relay of a transaction bad in itself (mempool::is_sender_fault), and
+// admit it against their applied state; accepted ones are relayed. Miners fill blocks from
+// their mempool (Mempool::select_transactions); every tip change goes to the mempool
+// (on_tip_changed with the undone and applied transactions), so reorgs bring transactions
+// back. A restarted node's mempool starts empty.
+//
 // Byzantine: schedule_invalid_block has a node publish a block on its tip that carries valid
 // proof of work but is invalid, alternately by state root and by a transaction with a bad
-// signature. Control: set_trusting(node) makes a node skip the signature check and keep a
-// block it failed to apply (a broken validator); left honest, it must trip no_invalid_block.
+// signature; schedule_invalid_transaction has it gossip a transfer with a bad signature.
+// Control: set_trusting(node) makes a node skip signature checks (blocks and transactions)
+// and keep a block it failed to apply (a broken validator); left honest, it must trip
+// no_invalid_block or no_invalid_transaction.
 //
 // Invariants, checked as the run goes (violations() names the seed):
 //   no_invalid_block   no honest node ever has an invalid block on its applied chain;
+//   no_invalid_transaction no honest node ever admits an invalid transaction to its mempool;
 //   no_honest_penalty  no honest node penalises another honest node for bad data (slowness
 //                      under partitions and loss is allowed);
 // and, with check_engine_invariants, every fork choice's and sync engine's own
@@ -71,6 +84,8 @@ struct ChainConfig {
     std::uint32_t max_reorg_depth = 100;
     sync::SyncConfig sync;
     bool check_engine_invariants = true;
+    std::size_t wallets = 0;  // funded accounts that schedule_transaction spends from
+    std::size_t block_max_transactions = 500;
 };
 
 struct ChainMetrics {
@@ -86,6 +101,12 @@ struct ChainMetrics {
     std::uint64_t penalties_slow = 0;
     std::uint64_t invalid_applied = 0;  // (honest node, invalid block) pairs: must stay 0
     std::uint64_t honest_penalised = 0;  // bad-data penalties between honest nodes: must stay 0
+    std::uint64_t transactions_made = 0;     // valid, admitted where they were submitted
+    std::uint64_t transactions_refused = 0;  // refused where submitted (a nonce it had not seen)
+    std::uint64_t invalid_transactions_made = 0;  // by schedule_invalid_transaction
+    std::uint64_t transactions_admitted = 0;      // mempool admissions, summed over nodes
+    std::uint64_t invalid_tx_admitted = 0;  // (honest node, invalid transaction): must stay 0
+    std::uint64_t transactions_confirmed = 0;  // made ones on the first honest up node's chain
     std::uint64_t min_height = 0;       // over honest up nodes, now
     std::uint64_t max_height = 0;
     std::size_t distinct_tips = 0;  // among honest up nodes, now
@@ -106,6 +127,9 @@ public:
     const GossipNetwork& network() const { return *m_network; }
 
     void schedule_invalid_block(Instant at, NodeIndex node);
+    // Needs ChainConfig::wallets. A down node sends nothing.
+    void schedule_transaction(Instant at, NodeIndex node);
+    void schedule_invalid_transaction(Instant at, NodeIndex node);
     void set_trusting(NodeIndex node, bool trusting);
 
     // As GossipNetwork::run_until; run through here, not network().run_until.
@@ -128,6 +152,7 @@ public:
     const std::vector<std::string>& violations() const { return m_violations; }
     std::uint64_t violation_count() const { return m_violation_count; }
     const pubsub::Topic& block_topic() const { return m_block_topic; }
+    const pubsub::Topic& tx_topic() const { return m_tx_topic; }
 
 private:
     struct Disk;
@@ -144,6 +169,12 @@ private:
 
     void start_node(NodeIndex node);
     Verdict handle_block(NodeIndex node, chain::Block block, std::optional<NodeIndex> from);
+    pubsub::ValidationResult validate_transaction(NodeIndex node, NodeIndex source,
+                                                  const Bytes& data);
+    void make_transaction(NodeIndex node, bool invalid);
+    // Each node announces its own submitted, still pooled transactions again; re-armed
+    // every mempool::REBROADCAST_INTERVAL up to `until`.
+    void rebroadcast(Instant until);
     void process_fork_events(NodeIndex node);
     void carry_out(NodeIndex node, const chain::NewBestTip& plan);
     void request_status(NodeIndex node, NodeIndex peer);
@@ -165,8 +196,14 @@ private:
     chain::BlockHeader m_genesis_header;
     Hash256 m_genesis_hash{};
     crypto::Ed25519PrivateKey m_funder;  // funded in genesis: byzantine blocks spend from it
+    std::vector<crypto::Ed25519PrivateKey> m_wallets;  // funded in genesis
+    std::vector<std::uint64_t> m_wallet_nonces;        // the next nonce of each
+    std::size_t m_next_wallet = 0;
+    std::set<Hash256> m_transactions_made;
+    std::set<Hash256> m_invalid_transactions;
     pubsub::Topic m_block_topic;
     pubsub::Topic m_bestblock_topic;
+    pubsub::Topic m_tx_topic;
     std::unique_ptr<GossipNetwork> m_network;
     Rng m_rng;  // mining times, apart from the network's
     std::vector<std::unique_ptr<Disk>> m_disks;

@@ -453,14 +453,16 @@ void parse_churn(TableReader& r, Scenario& s) {
 void parse_byzantine(TableReader& r, Scenario& s) {
     ByzantineSpec& b = s.byzantine;
     const auto behaviour =
-        r.choice("behaviour", {"spam_invalid", "drop_relay", "invalid_blocks"});
+        r.choice("behaviour",
+                 {"spam_invalid", "drop_relay", "invalid_blocks", "invalid_transactions"});
     if (!behaviour) {
         throw ScenarioError(
-            "byzantine.behaviour is missing: spam_invalid, drop_relay or invalid_blocks");
+            "byzantine.behaviour is missing: spam_invalid, drop_relay, invalid_blocks or "
+            "invalid_transactions");
     }
-    constexpr ByzantineBehaviour behaviours[] = {ByzantineBehaviour::spam_invalid,
-                                                 ByzantineBehaviour::drop_relay,
-                                                 ByzantineBehaviour::invalid_blocks};
+    constexpr ByzantineBehaviour behaviours[] = {
+        ByzantineBehaviour::spam_invalid, ByzantineBehaviour::drop_relay,
+        ByzantineBehaviour::invalid_blocks, ByzantineBehaviour::invalid_transactions};
     b.behaviour = behaviours[*behaviour];
     b.nodes = node_selection(r, "nodes", s.nodes);
     if (b.nodes.empty()) {
@@ -496,6 +498,14 @@ void parse_chain(TableReader& r, Scenario& s) {
     if (const toml::node* trusting = r.find("trusting")) {
         c.trusting.listed = node_list(*trusting, r.key_path("trusting"), s.nodes);
     }
+    c.transactions = static_cast<std::size_t>(r.integer("transactions", 0, 100'000).value_or(0));
+    c.transaction_interval =
+        r.millis("transaction_interval_ms", DELAY_MAX_MS).value_or(c.transaction_interval);
+    c.transactions_start =
+        r.seconds("transactions_start_s", DURATION_MAX_S).value_or(c.transactions_start);
+    c.wallets = static_cast<std::size_t>(
+        r.integer("wallets", 1, 10'000).value_or(static_cast<std::int64_t>(c.wallets)));
+    c.min_confirmed = r.real("min_confirmed", 0.0, 1.0).value_or(c.min_confirmed);
     r.finish();
 }
 
@@ -641,6 +651,21 @@ void check_timing(const Scenario& s) {
     }
     if (s.byzantine.behaviour == ByzantineBehaviour::invalid_blocks && !s.chain.enabled) {
         throw ScenarioError("byzantine.behaviour = \"invalid_blocks\" needs a [chain] table");
+    }
+    if (s.byzantine.behaviour == ByzantineBehaviour::invalid_transactions && !s.chain.enabled) {
+        throw ScenarioError(
+            "byzantine.behaviour = \"invalid_transactions\" needs a [chain] table");
+    }
+    if (s.chain.transactions > 0) {
+        const Duration last = s.chain.transactions_start +
+                              s.chain.transaction_interval *
+                                  static_cast<std::int64_t>(s.chain.transactions - 1);
+        if (last >= s.chain.mining_stop) {
+            throw ScenarioError("chain.transactions = " + std::to_string(s.chain.transactions) +
+                                ": the last is sent at " +
+                                number_text(std::chrono::duration<double>(last).count()) +
+                                " s, not before chain.mining_stop_s; nothing would mine it");
+        }
     }
     // Delivery checks run at publish + bound: a run that stops earlier checks nothing.
     Duration last{0};
@@ -1134,6 +1159,10 @@ ScenarioResult run_scenario(const Scenario& s, std::uint64_t seed) {
         chain_config.miners = resolve(s.chain.miners, choices, n);
         chain_config.mining_stop = Instant{s.chain.mining_stop};
         chain_config.check_engine_invariants = s.check_router_invariants;
+        if (s.chain.transactions > 0 ||
+            s.byzantine.behaviour == ByzantineBehaviour::invalid_transactions) {
+            chain_config.wallets = s.chain.wallets;
+        }
         chain = std::make_unique<ChainNetwork>(std::move(chain_config), hooks);
     } else {
         plain = std::make_unique<GossipNetwork>(config, hooks);
@@ -1168,17 +1197,36 @@ ScenarioResult run_scenario(const Scenario& s, std::uint64_t seed) {
                 }
             }
         }
-        if (s.byzantine.behaviour == ByzantineBehaviour::invalid_blocks) {
+        if (s.byzantine.behaviour == ByzantineBehaviour::invalid_blocks ||
+            s.byzantine.behaviour == ByzantineBehaviour::invalid_transactions) {
+            const bool blocks = s.byzantine.behaviour == ByzantineBehaviour::invalid_blocks;
             for (std::size_t i = 0; i < s.byzantine.spam_messages; ++i) {
                 for (NodeIndex node = 0; node < n; ++node) {
-                    if (byzantine[node]) {
-                        chain->schedule_invalid_block(
-                            at(s.byzantine.spam_start +
-                               s.byzantine.spam_interval * static_cast<std::int64_t>(i)),
-                            node);
+                    if (!byzantine[node]) {
+                        continue;
+                    }
+                    const Instant when = at(s.byzantine.spam_start +
+                                            s.byzantine.spam_interval * static_cast<std::int64_t>(i));
+                    if (blocks) {
+                        chain->schedule_invalid_block(when, node);
+                    } else {
+                        chain->schedule_invalid_transaction(when, node);
                     }
                 }
             }
+        }
+        // Each transfer goes to a random honest node (it may be down then: no transfer).
+        std::vector<NodeIndex> honest_nodes;
+        for (NodeIndex node = 0; node < n; ++node) {
+            if (!byzantine[node]) {
+                honest_nodes.push_back(node);
+            }
+        }
+        for (std::size_t i = 0; i < s.chain.transactions; ++i) {
+            chain->schedule_transaction(
+                at(s.chain.transactions_start +
+                   s.chain.transaction_interval * static_cast<std::int64_t>(i)),
+                honest_nodes[choices.uniform(honest_nodes.size())]);
         }
     }
 
@@ -1464,6 +1512,31 @@ ScenarioResult run_scenario(const Scenario& s, std::uint64_t seed) {
             invalid.detail += "; the first: " + chain->violations().front();
         }
         result.invariants.push_back(std::move(invalid));
+        if (s.chain.transactions > 0 ||
+            s.byzantine.behaviour == ByzantineBehaviour::invalid_transactions) {
+            InvariantResult invalid_tx{"no_invalid_transaction", m.invalid_tx_admitted == 0, ""};
+            invalid_tx.detail = std::to_string(m.invalid_transactions_made) +
+                                " invalid transactions made, " +
+                                std::to_string(m.invalid_tx_admitted) +
+                                " admitted by honest nodes";
+            result.invariants.push_back(std::move(invalid_tx));
+        }
+        if (s.chain.transactions > 0) {
+            const double share = m.transactions_made == 0
+                                     ? 1.0
+                                     : static_cast<double>(m.transactions_confirmed) /
+                                           static_cast<double>(m.transactions_made);
+            InvariantResult confirmed{"transactions_confirmed", share >= s.chain.min_confirmed,
+                                      ""};
+            char text[160];
+            std::snprintf(text, sizeof text,
+                          "%llu of %llu transfers on the final chain (%.4f, at least %.4f needed)",
+                          static_cast<unsigned long long>(m.transactions_confirmed),
+                          static_cast<unsigned long long>(m.transactions_made), share,
+                          s.chain.min_confirmed);
+            confirmed.detail = text;
+            result.invariants.push_back(std::move(confirmed));
+        }
         InvariantResult penalty{"no_honest_penalty", m.honest_penalised == 0, ""};
         penalty.detail = std::to_string(m.penalties_bad_data) + " bad-data penalties, " +
                          std::to_string(m.honest_penalised) + " of them between honest nodes";

@@ -28,7 +28,11 @@
 //   no_invalid_block no honest node applied an invalid block (byzantine behaviour
 //                  invalid_blocks publishes them; chain.trusting nodes, left honest, are the
 //                  control that must trip it);
-//   no_honest_penalty no honest node penalised another honest node for bad data.
+//   no_honest_penalty no honest node penalised another honest node for bad data;
+//   no_invalid_transaction (with chain.transactions or byzantine invalid_transactions) no
+//                  honest node admitted an invalid transaction to its mempool;
+//   transactions_confirmed (with chain.transactions) at least chain.min_confirmed of them
+//                  are on the chain of an honest node at the end.
 //   Chain topics are left out of `delivery` (a block that came by sync first is ignored).
 //   With [wire] the gossip workload runs over the full wire stack, judged by:
 //   delivery       every message reached, within delivery_bound, every node joined to its
@@ -84,7 +88,7 @@ public:
 
 enum class TopologyKind { random_regular, line, full };
 enum class FaultKind { partition, heal, crash, restart, slow };
-enum class ByzantineBehaviour { none, spam_invalid, drop_relay, invalid_blocks };
+enum class ByzantineBehaviour { none, spam_invalid, drop_relay, invalid_blocks, invalid_transactions };
 
 // Nodes named in the file, or `random` distinct nodes drawn per seed.
 struct NodeSelection {
@@ -136,6 +140,12 @@ struct ChainSpec {
     Duration mining_stop{0};
     Duration convergence_bound = std::chrono::seconds{30};  // after mining_stop
     NodeSelection trusting;  // control: nodes that keep blocks they failed to apply
+    // Transfers from funded wallets, each submitted to a random honest up node.
+    std::size_t transactions = 0;
+    Duration transaction_interval = std::chrono::milliseconds{200};
+    Duration transactions_start = std::chrono::seconds{2};
+    std::size_t wallets = 64;
+    double min_confirmed = 1.0;  // share of them on the final chain
 };
 
 // An eclipse attempt on one node (eclipse_network.hpp); network.nodes is the honest peers.
