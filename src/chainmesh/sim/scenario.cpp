@@ -976,7 +976,10 @@ ScenarioResult run_wire_scenario(const Scenario& s, std::uint64_t seed) {
     const Duration window =
         s.workload.interval * static_cast<std::int64_t>(std::max<std::size_t>(s.workload.messages, 1));
     for (std::size_t c = 0; c < s.wire.corruptions && !edges.empty(); ++c) {
-        auto [from, to] = edges[choices.uniform(edges.size())];
+        // Plain variables, not a structured binding: clang 14 cannot capture those.
+        const auto edge = edges[choices.uniform(edges.size())];
+        NodeIndex from = edge.first;
+        NodeIndex to = edge.second;
         if (choices.uniform(2) == 1) {
             std::swap(from, to);
         }
