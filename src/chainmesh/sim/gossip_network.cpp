@@ -520,8 +520,17 @@ std::optional<Instant> GossipNetwork::delivery_time(std::size_t message, NodeInd
 Metrics GossipNetwork::metrics() const {
     Metrics m;
     m.node_count = m_nodes.size();
-    m.message_count = m_messages.size();
-    const DeliveryStats stats = delivery_stats(m_messages, m.node_count);
+    // Messages on unchecked topics are not expected everywhere (a block that came by sync
+    // first is ignored): counting them would make the ratio say nothing.
+    std::vector<MessageRecord> checked;
+    for (const auto& record : m_messages) {
+        if (std::find(m_config.unchecked_topics.begin(), m_config.unchecked_topics.end(),
+                      record.topic) == m_config.unchecked_topics.end()) {
+            checked.push_back(record);
+        }
+    }
+    m.message_count = checked.size();
+    const DeliveryStats stats = delivery_stats(checked, m.node_count);
     m.deliveries = stats.deliveries;
     m.delivery_ratio = stats.delivery_ratio;
     m.latency_p50 = stats.p50;

@@ -109,8 +109,8 @@ public:
 
 struct Metrics {
     std::size_t node_count = 0;
-    std::size_t message_count = 0;
-    std::uint64_t deliveries = 0;  // (message, node ≠ publisher) pairs delivered
+    std::size_t message_count = 0;  // on checked topics (NetworkConfig::unchecked_topics)
+    std::uint64_t deliveries = 0;   // (message, node ≠ publisher) pairs delivered
     double delivery_ratio = 0.0;   // deliveries / (messages × (nodes - 1))
     Duration latency_p50{0};
     Duration latency_p90{0};

@@ -1507,6 +1507,7 @@ ScenarioResult run_scenario(const Scenario& s, std::uint64_t seed) {
 
     if (chain) {
         const auto m = chain->metrics();
+        result.chain = m;
         result.invariants.push_back(std::move(*convergence));
         InvariantResult invalid{"no_invalid_block", m.invalid_applied == 0, ""};
         invalid.detail = std::to_string(m.invalid_blocks_made) + " invalid blocks made, " +
@@ -1578,6 +1579,22 @@ std::string summary_line(const ScenarioResult& r) {
                       r.met_expectation ? "" : " (UNEXPECTED)", r.eclipse->min_honest_connections,
                       r.eclipse->max_attacker_share,
                       static_cast<unsigned long long>(r.eclipse->failing_samples));
+        return text;
+    }
+    if (r.chain) {
+        // A chain run's delivery ratio covers only the scenario's own messages: show the chain.
+        std::snprintf(text, sizeof text,
+                      "seed %llu %s%s height %llu..%llu tips %zu reorgs %llu deepest %llu "
+                      "transfers %llu/%llu violations %llu",
+                      static_cast<unsigned long long>(r.seed), r.passed ? "pass" : "fail",
+                      r.met_expectation ? "" : " (UNEXPECTED)",
+                      static_cast<unsigned long long>(r.chain->min_height),
+                      static_cast<unsigned long long>(r.chain->max_height), r.chain->distinct_tips,
+                      static_cast<unsigned long long>(r.chain->reorgs),
+                      static_cast<unsigned long long>(r.chain->deepest_reorg),
+                      static_cast<unsigned long long>(r.chain->transactions_confirmed),
+                      static_cast<unsigned long long>(r.chain->transactions_made),
+                      static_cast<unsigned long long>(r.metrics.violations));
         return text;
     }
     const auto ms = [](Duration d) { return std::chrono::duration<double, std::milli>(d).count(); };

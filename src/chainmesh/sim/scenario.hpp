@@ -56,6 +56,7 @@
 // Threading: none; run_scenario may run on several threads at once with separate scenarios
 // or the same const one.
 
+#include <chainmesh/sim/chain_network.hpp>
 #include <chainmesh/sim/eclipse_network.hpp>
 #include <chainmesh/sim/gossip_network.hpp>
 #include <chainmesh/sim/link.hpp>
@@ -201,6 +202,7 @@ struct ScenarioResult {
     Metrics metrics;
     double honest_delivery_ratio = 0.0;  // (honest publisher, other honest node) pairs
     std::vector<InvariantResult> invariants;
+    std::optional<ChainMetrics> chain;      // a [chain] run's figures
     std::optional<EclipseMetrics> eclipse;  // an [eclipse] run's figures
     std::vector<std::string> violations;  // the first SCENARIO_VIOLATIONS_SHOWN
     bool passed = false;                  // every invariant held
