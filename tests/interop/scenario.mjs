@@ -481,16 +481,13 @@ const LINE_ROLES = ['A', 'B', 'C', 'D'];
 const MESH_TIMEOUT_MS = 30_000;
 const COMMAND_TIMEOUT_MS = 10_000;
 const DELIVERY_TIMEOUT_MS = 60_000;
-// After the last expected message arrived, how long we keep listening for duplicates.
-const DUPLICATE_GRACE_MS = 1_500;
+// Data of the fence messages (publishAndCheckDelivery) start with this.
+const FENCE_PREFIX = 'fence-';
 
 function sameMembers(a, b) {
     return Array.isArray(a) && a.length === b.length && [...a].sort().join(' ') === [...b].sort().join(' ');
 }
 
-function sleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function percentile(sorted, p) {
     if (sorted.length === 0) {
@@ -570,8 +567,8 @@ async function waitForFullMeshes(h, nodes, since) {
 
 // Publishes every message of `plan` (Map node -> [data strings]) through stdin commands, all
 // written at once, publishers interleaved. Waits until every node printed a "gossip" event for
-// each message published by the other nodes, listens DUPLICATE_GRACE_MS longer, then checks
-// author, topic, duplicates and strays. Returns delivery statistics.
+// each message published by the other nodes, then for a fence (below), then checks author,
+// topic, duplicates and strays. Returns delivery statistics.
 async function publishAndCheckDelivery(h, nodes, plan) {
     h.phase = 'publishing';
     const authorOf = new Map();     // data -> publishing node
@@ -596,7 +593,9 @@ async function publishAndCheckDelivery(h, nodes, plan) {
             }
         }
     }
-    const gossipOf = (node) => node.peer.events.filter((e, i) => i >= firstSeen.get(node) && e.event === 'gossip');
+    const isFence = (data) => typeof data === 'string' && data.startsWith(FENCE_PREFIX);
+    const gossipOf = (node) => node.peer.events.filter((e, i) => i >= firstSeen.get(node) &&
+        e.event === 'gossip' && !isFence(e.data));
     const expectedAt = (node) => [...authorOf].filter(([, author]) => author !== node).map(([data]) => data);
 
     const publishedOk = Promise.all([...plan].map(([node, messages]) => node.peer.waitUntil(
@@ -618,7 +617,21 @@ async function publishAndCheckDelivery(h, nodes, plan) {
     });
     const deliveredSeconds = (performance.now() - started) / 1000;
     if (!deliveryError) {
-        await sleep(Math.min(DUPLICATE_GRACE_MS, h.budget()));
+        // A fence instead of a fixed wait for late duplicates: every node publishes one more
+        // message and we wait until each has every other node's. A duplicate still in flight
+        // went out before the fence on its path, and links keep their order.
+        h.phase = 'waiting for the fences';
+        const fences = nodes.map((node) => [node, `${FENCE_PREFIX}${node.peer.name}`]);
+        for (const [node, data] of fences) {
+            node.peer.send({ cmd: 'publish', topic: GOSSIP_TOPIC, data });
+        }
+        await Promise.all(nodes.map((node) => node.peer.waitUntil('the other nodes\' fences',
+            () => {
+                const seen = new Set(node.peer.eventsOf('gossip').map((e) => e.data));
+                return fences.every(([other, data]) => other === node || seen.has(data));
+            }, h.budget(DELIVERY_TIMEOUT_MS)))).catch((err) => {
+            deliveryError = err;
+        });
     }
 
     h.phase = 'checking gossip deliveries';
@@ -626,7 +639,7 @@ async function publishAndCheckDelivery(h, nodes, plan) {
     const latencies = [];
     let deliveries = 0;
     for (const [node, messages] of plan) {
-        const published = node.peer.eventsOf('published');
+        const published = node.peer.eventsOf('published').filter((e) => !isFence(e.data));
         const publishedData = published.map((e) => e.data);
         problems.expect(sameMembers(publishedData, messages) && new Set(publishedData).size === messages.length,
             `${node.peer.name}: published events for ${publishedData.length} messages, expected each ` +
