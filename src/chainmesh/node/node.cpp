@@ -44,6 +44,8 @@ namespace {
 
 constexpr std::string_view MEMPOOL_PROTOCOL_ID = "/chainmesh/mempool/1.0.0";
 constexpr std::size_t MEMPOOL_SYNC_MAX_TRANSACTIONS = 5000;
+// The whole /chainmesh/mempool/1.0.0 listing we fetch from a peer, not each frame.
+constexpr Duration MEMPOOL_SYNC_DEADLINE = 60s;
 constexpr std::size_t TRANSACTION_FRAME_MAX_BYTES = 4096;
 constexpr std::size_t SYNC_REQUEST_MAX_BYTES = 64 * 1024;
 constexpr Duration PROTOCOL_TIMEOUT = 15s;
@@ -1073,9 +1075,20 @@ struct Node::Impl {
         }
         stream->close_write();
         std::vector<chain::Transaction> txs;
+        // Each frame within PROTOCOL_TIMEOUT, the whole list within MEMPOOL_SYNC_DEADLINE: a
+        // peer that drips one frame per timeout cannot hold the fetch open for hours.
+        const Instant deadline = net::now_instant() + MEMPOOL_SYNC_DEADLINE;
         while (txs.size() < MEMPOOL_SYNC_MAX_TRANSACTIONS) {
+            const Duration left = deadline - net::now_instant();
+            if (left <= Duration{0}) {
+                spdlog::debug("mempool: {} took too long to list its pool; keeping {} of it",
+                              peer.to_string(), txs.size());
+                break;
+            }
             auto frame = co_await net::with_timeout(
-                stream->read_length_prefixed(TRANSACTION_FRAME_MAX_BYTES), PROTOCOL_TIMEOUT);
+                stream->read_length_prefixed(TRANSACTION_FRAME_MAX_BYTES),
+                std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::min<Duration>(PROTOCOL_TIMEOUT, left)));
             if (!frame) {
                 break;  // EOF ends the list
             }
