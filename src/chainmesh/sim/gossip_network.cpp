@@ -1,4 +1,3 @@
-#include <chainmesh/sim/delivery_stats.hpp>
 #include <chainmesh/sim/gossip_network.hpp>
 
 #include <algorithm>
@@ -134,13 +133,7 @@ void GossipNetwork::after_input(NodeIndex node) {
                                  answer_validation(node, incarnation, id, result);
                              });
         } else if (auto* deliver = std::get_if<pubsub::DeliverMessage>(&action)) {
-            const auto it = m_message_index.find(deliver->id);
-            if (it != m_message_index.end()) {
-                auto& slot = m_messages[it->second].delivered[node];
-                if (!slot) {
-                    slot = now();
-                }
-            }
+            m_messages.on_deliver(deliver->id, node, now());
         } else if (std::holds_alternative<pubsub::ConnectPeer>(action)) {
             ++m_px_connects;
         } else if (std::holds_alternative<pubsub::PenalizePeer>(action)) {
@@ -405,22 +398,14 @@ void GossipNetwork::publish_now(NodeIndex node, const pubsub::Topic& topic, Byte
     }
     auto id = n.router->publish(topic, std::move(data), now());
     if (id) {
-        MessageRecord record;
-        record.id = *id;
-        record.publisher = node;
-        record.topic = topic;
-        record.published = now();
-        record.delivered.assign(m_nodes.size(), std::nullopt);
+        const std::size_t index = m_messages.add(*id, node, topic, now(), m_nodes.size());
         if (n.honest) {
             for (const NodeIndex member : component(node, topic)) {
                 if (member != node && m_nodes[member]->honest) {
-                    record.expected.insert(member);
+                    m_messages.at(index).expected.insert(member);
                 }
             }
         }
-        const std::size_t index = m_messages.size();
-        m_message_index.emplace(record.id, index);
-        m_messages.push_back(std::move(record));
         if (std::find(m_config.unchecked_topics.begin(), m_config.unchecked_topics.end(),
                       topic) == m_config.unchecked_topics.end()) {
             m_queue.schedule(now() + m_config.delivery_bound,
@@ -468,7 +453,7 @@ std::vector<NodeIndex> GossipNetwork::component_of(NodeIndex node,
 }
 
 void GossipNetwork::check_delivery(std::size_t message) {
-    const MessageRecord& record = m_messages[message];
+    const MessageRecord& record = m_messages.at(message);
     const auto members = component(record.publisher, record.topic);
     for (const NodeIndex node : record.expected) {
         const bool still_reachable = std::binary_search(members.begin(), members.end(), node);
@@ -522,11 +507,11 @@ Metrics GossipNetwork::metrics() const {
     m.node_count = m_nodes.size();
     // Messages on unchecked topics are not expected everywhere (a block that came by sync
     // first is ignored): counting them would make the ratio say nothing.
-    std::vector<MessageRecord> checked;
-    for (const auto& record : m_messages) {
+    std::vector<const MessageRecord*> checked;
+    for (const auto& record : m_messages.records()) {
         if (std::find(m_config.unchecked_topics.begin(), m_config.unchecked_topics.end(),
                       record.topic) == m_config.unchecked_topics.end()) {
-            checked.push_back(record);
+            checked.push_back(&record);
         }
     }
     m.message_count = checked.size();

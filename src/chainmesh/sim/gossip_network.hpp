@@ -44,6 +44,7 @@
 #include <chainmesh/pubsub/gossip_router.hpp>
 #include <chainmesh/sim/event_queue.hpp>
 #include <chainmesh/sim/link.hpp>
+#include <chainmesh/sim/message_log.hpp>
 #include <chainmesh/util/bytes.hpp>
 #include <chainmesh/util/instant.hpp>
 #include <chainmesh/util/rng.hpp>
@@ -60,8 +61,6 @@
 #include <vector>
 
 namespace chainmesh::sim {
-
-using NodeIndex = std::uint32_t;
 
 inline constexpr std::size_t MAX_VIOLATION_TEXTS = 1000;
 
@@ -207,14 +206,6 @@ public:
 
 private:
     struct Node;
-    struct MessageRecord {
-        pubsub::MessageId id;
-        NodeIndex publisher = 0;
-        pubsub::Topic topic;
-        Instant published{};
-        std::vector<std::optional<Instant>> delivered;  // per node
-        std::set<NodeIndex> expected;  // honest subscribers in the component, not the publisher
-    };
 
     void start_router(NodeIndex node);
     void connect_routers(NodeIndex a, NodeIndex b);
@@ -244,8 +235,7 @@ private:
     std::map<std::pair<NodeIndex, NodeIndex>, LinkConfig> m_links;          // key: (low, high)
     std::map<std::pair<NodeIndex, NodeIndex>, LinkDirection> m_directions;  // (from, to)
     std::vector<std::int64_t> m_group;  // partition group per node; -1 unlisted
-    std::vector<MessageRecord> m_messages;
-    std::map<pubsub::MessageId, std::size_t> m_message_index;
+    MessageLog m_messages;  // expected: honest subscribers in the component, not the publisher
     std::vector<std::string> m_violations;  // the first MAX_VIOLATION_TEXTS
     std::uint64_t m_violation_count = 0;
     std::uint64_t m_rpcs_lost = 0;

@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
-#include <chainmesh/sim/delivery_stats.hpp>
 #include <chainmesh/sim/wire_network.hpp>
 #include <chainmesh/util/uvarint.hpp>
 #include <chainmesh/wire/multistream.hpp>
@@ -792,13 +791,7 @@ void WireNetwork::after_input(NodeIndex node) {
                 after_input(node);
             });
         } else if (auto* deliver = std::get_if<pubsub::DeliverMessage>(&action)) {
-            const auto it = m_message_index.find(deliver->id);
-            if (it != m_message_index.end()) {
-                auto& slot = m_messages[it->second].delivered[node];
-                if (!slot) {
-                    slot = now();
-                }
-            }
+            m_messages.on_deliver(deliver->id, node, now());
         } else if (std::holds_alternative<pubsub::ConnectPeer>(action)) {
             ++m_px_connects;
         } else if (auto* penalize = std::get_if<pubsub::PenalizePeer>(&action)) {
@@ -850,13 +843,7 @@ void WireNetwork::publish_now(NodeIndex node, Bytes data) {
     Node& n = *m_nodes[node];
     auto id = n.router->publish(m_config.topic, std::move(data), now());
     if (id) {
-        MessageRecord record;
-        record.id = *id;
-        record.publisher = node;
-        record.published = now();
-        record.delivered.assign(m_nodes.size(), std::nullopt);
-        m_message_index.emplace(record.id, m_messages.size());
-        m_messages.push_back(std::move(record));
+        m_messages.add(*id, node, m_config.topic, now(), m_nodes.size());
     }
     after_input(node);
 }
@@ -904,7 +891,11 @@ WireMetrics WireNetwork::metrics() const {
     WireMetrics m;
     m.node_count = m_nodes.size();
     m.message_count = m_messages.size();
-    const DeliveryStats stats = delivery_stats(m_messages, m.node_count);
+    std::vector<const MessageRecord*> all;
+    for (const auto& record : m_messages.records()) {
+        all.push_back(&record);
+    }
+    const DeliveryStats stats = delivery_stats(all, m.node_count);
     m.deliveries = stats.deliveries;
     m.delivery_ratio = stats.delivery_ratio;
     m.latency_p50 = stats.p50;

@@ -57,6 +57,7 @@
 #include <chainmesh/pubsub/gossip_router.hpp>
 #include <chainmesh/sim/event_queue.hpp>
 #include <chainmesh/sim/link.hpp>
+#include <chainmesh/sim/message_log.hpp>
 #include <chainmesh/util/bytes.hpp>
 #include <chainmesh/util/instant.hpp>
 #include <chainmesh/util/rng.hpp>
@@ -73,7 +74,6 @@
 
 namespace chainmesh::sim {
 
-using NodeIndex = std::uint32_t;  // as in gossip_network.hpp
 using ConnectionId = std::size_t;
 
 inline constexpr std::size_t RPC_READ_CHUNK_BYTES = 64 * 1024;
@@ -254,12 +254,6 @@ public:
 private:
     struct Node;
     struct Connection;
-    struct MessageRecord {
-        pubsub::MessageId id;
-        NodeIndex publisher = 0;
-        Instant published{};
-        std::vector<std::optional<Instant>> delivered;  // per node
-    };
 
     ConnectionId dial(NodeIndex a, NodeIndex b, LinkConfig config,
                       std::optional<crypto::PeerId> expected);
@@ -283,8 +277,7 @@ private:
     std::map<crypto::PeerId, NodeIndex> m_index;
     std::vector<std::unique_ptr<Connection>> m_connections;
     std::map<std::pair<NodeIndex, NodeIndex>, std::size_t> m_corrupt_armed;  // (from, to)
-    std::vector<MessageRecord> m_messages;
-    std::map<pubsub::MessageId, std::size_t> m_message_index;
+    MessageLog m_messages;
     std::uint64_t m_rpcs_unsent = 0;
     std::uint64_t m_corruptions = 0;
     std::uint64_t m_penalties = 0;
