@@ -368,6 +368,24 @@ class NetworkTest(unittest.TestCase):
         h.events.wait_for(lambda: (s := second.status()) and s["peer_count"] >= 1,
                           "the restarted node to reconnect from its peer book")
 
+    def test_full_inbound_slots_refuse_newcomers(self):
+        h = self.h
+        genesis = h.genesis()
+        # max-peers 3 with min-peers 1: one outbound slot, two inbound. On loopback every
+        # peer shares one (local) group, and both inbound peers are among the longest
+        # connected, so nobody may be evicted: later dialers are refused.
+        hub = h.node("hub", genesis, min_peers=1, extra=["--max-peers", "3"])
+        leaves = [h.node(f"leaf{i}", genesis, bootstrap=[hub.addr], min_peers=1)
+                  for i in range(4)]
+        h.events.wait_for(lambda: (s := hub.status()) and s["inbound_refused"] >= 2 and
+                          s["peer_count"] == 2,
+                          "the hub to hold two inbound peers and refuse the others")
+        inbound = [p for p in hub.get("/peers") if p["direction"] == "inbound"]
+        self.assertEqual(len(inbound), 2, inbound)
+        self.assertEqual(hub.status()["inbound_evicted"], 0)
+        connected = sum(1 for leaf in leaves if (s := leaf.status()) and s["peer_count"] > 0)
+        self.assertLessEqual(connected, 2)
+
     def test_node_of_another_network_is_refused(self):
         h = self.h
         genesis = h.genesis()

@@ -283,6 +283,8 @@ json status_to_json(const node::NodeStatus& status) {
         {"blocks_mined", status.blocks_mined},
         {"transactions_received", status.transactions_received},
         {"transactions_applied", status.transactions_applied},
+        {"inbound_refused", status.inbound_refused},
+        {"inbound_evicted", status.inbound_evicted},
     };
 }
 

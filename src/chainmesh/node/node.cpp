@@ -1481,6 +1481,8 @@ struct Node::Impl {
         s.blocks_mined = blocks_mined;
         s.transactions_received = transactions_received;
         s.transactions_applied = transactions_applied;
+        s.inbound_refused = slots.refusals();
+        s.inbound_evicted = slots.evictions();
         return s;
     }
 

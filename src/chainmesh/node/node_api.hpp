@@ -49,6 +49,8 @@ struct NodeStatus {
     std::uint64_t blocks_mined = 0;
     std::uint64_t transactions_received = 0;  // admitted to the mempool from peers or the API
     std::uint64_t transactions_applied = 0;   // in blocks this node applied
+    std::uint64_t inbound_refused = 0;  // by the peer slots (discovery/peer_slots.hpp)
+    std::uint64_t inbound_evicted = 0;  // peers that made room for a newcomer
 };
 
 struct PeerStatus {

@@ -120,6 +120,8 @@ node::NodeStatus sample_status() {
     status.blocks_mined = 2;
     status.transactions_received = 9;
     status.transactions_applied = 11;
+    status.inbound_refused = 12;
+    status.inbound_evicted = 13;
     return status;
 }
 
@@ -325,7 +327,9 @@ TEST_F(HttpApiTest, StatusHasEveryFieldInSnakeCase) {
     EXPECT_EQ(status["blocks_mined"], 2);
     EXPECT_EQ(status["transactions_received"], 9);
     EXPECT_EQ(status["transactions_applied"], 11);
-    EXPECT_EQ(status.size(), 20u) << "a field was added: test it";
+    EXPECT_EQ(status["inbound_refused"], 12);
+    EXPECT_EQ(status["inbound_evicted"], 13);
+    EXPECT_EQ(status.size(), 22u) << "a field was added: test it";
 
     on_io([&] { node.status_value.sync.seconds_left.reset(); });
     json later = request_json(http::verb::get, "/status");
