@@ -1,4 +1,5 @@
 #include <chainmesh/api/http_server.hpp>
+#include <chainmesh/util/host_port.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -40,60 +41,17 @@ Response error_response(http::status status, std::string_view error, std::string
 }
 
 tcp::endpoint parse_http_endpoint(std::string_view text) {
-    const auto fail = [&](std::string_view why) {
+    const auto parsed = parse_host_port(text);
+    if (!parsed.value) {
         throw std::invalid_argument("invalid HTTP address \"" + std::string(text) +
-                                    "\": " + std::string(why));
-    };
-    std::string_view host;
-    std::string_view port;
-    const bool bracketed = text.starts_with('[');
-    if (bracketed) {
-        const auto close = text.find(']');
-        if (close == std::string_view::npos) {
-            fail("missing ']' after the IPv6 address");
-        }
-        host = text.substr(1, close - 1);
-        const std::string_view rest = text.substr(close + 1);
-        if (!rest.starts_with(':')) {
-            fail("expected [address]:port");
-        }
-        port = rest.substr(1);
-    } else {
-        const auto colon = text.rfind(':');
-        if (colon == std::string_view::npos) {
-            fail("expected host:port");
-        }
-        host = text.substr(0, colon);
-        port = text.substr(colon + 1);
-        if (host.find(':') != std::string_view::npos) {
-            fail("put an IPv6 address in brackets, as in [::1]:8645");
-        }
+                                    "\": " + parsed.problem);
     }
-    if (port.empty() || port.size() > 5) {
-        fail("the port must be a number from 0 to 65535");
-    }
-    unsigned long port_number = 0;
-    for (const char c : port) {
-        if (c < '0' || c > '9') {
-            fail("the port must be a number from 0 to 65535");
-        }
-        port_number = port_number * 10 + static_cast<unsigned long>(c - '0');
-    }
-    if (port_number > 65535) {
-        fail("the port must be a number from 0 to 65535");
-    }
-    asio::ip::address address;
-    if (!bracketed && host == "localhost") {
-        address = asio::ip::make_address_v4("127.0.0.1");
-    } else {
-        boost::system::error_code ec;
-        address = asio::ip::make_address(std::string(host), ec);
-        if (ec || (bracketed && !address.is_v6())) {
-            fail(bracketed ? "the address in brackets must be an IPv6 address"
-                           : "the host must be an IP address or localhost");
-        }
-    }
-    return {address, static_cast<unsigned short>(port_number)};
+    const HostPort& at = *parsed.value;
+    // parse_host_port checked the literal; make_address only converts it.
+    const asio::ip::address address = !at.bracketed && at.host == "localhost"
+                                          ? asio::ip::address(asio::ip::make_address_v4("127.0.0.1"))
+                                          : asio::ip::make_address(at.host);
+    return {address, at.port};
 }
 
 std::string format_endpoint(const tcp::endpoint& endpoint) {

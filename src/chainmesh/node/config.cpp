@@ -1,7 +1,7 @@
 #include <chainmesh/chain/address.hpp>
 #include <chainmesh/node/config.hpp>
+#include <chainmesh/util/host_port.hpp>
 
-#include <arpa/inet.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -173,47 +173,13 @@ std::optional<std::size_t> parse_decimal(std::string_view text) {
     return value;
 }
 
-// Why `text` cannot be the HTTP API's address, or nullopt when it can. The host must be what
-// api::parse_http_endpoint binds without a lookup: an IP literal or "localhost".
+// Why `text` cannot be the HTTP API's address, or nullopt when it can (empty: the API off).
 std::optional<std::string> http_addr_problem(std::string_view text) {
     if (text.empty()) {
         return std::nullopt;
     }
-    std::string host;
-    std::string_view port;
-    if (text.starts_with('[')) {
-        const std::size_t close = text.find(']');
-        if (close == std::string_view::npos || text.substr(close + 1).size() < 1 ||
-            text[close + 1] != ':') {
-            return "expected [IPv6 address]:port";
-        }
-        host = std::string(text.substr(1, close - 1));
-        port = text.substr(close + 2);
-        const std::string address = host.substr(0, host.find('%'));  // a zone may follow
-        in6_addr parsed{};
-        if (inet_pton(AF_INET6, address.c_str(), &parsed) != 1) {
-            return "\"" + masked(host) + "\" is not an IPv6 address";
-        }
-    } else {
-        const std::size_t colon = text.rfind(':');
-        if (colon == std::string_view::npos) {
-            return "expected host:port, [IPv6 address]:port or empty (off)";
-        }
-        host = std::string(text.substr(0, colon));
-        port = text.substr(colon + 1);
-        if (host.find(':') != std::string::npos) {
-            return "put an IPv6 address in brackets, as in [::1]:8645";
-        }
-        in_addr parsed{};
-        if (host != "localhost" && inet_pton(AF_INET, host.c_str(), &parsed) != 1) {
-            return "the host must be an IP address or localhost";
-        }
-    }
-    const auto number = parse_decimal(port);
-    if (!number || port.size() > 5 || *number > std::numeric_limits<std::uint16_t>::max()) {
-        return "the port must be a number from 0 to 65535";
-    }
-    return std::nullopt;
+    auto parsed = parse_host_port(text);
+    return parsed.value ? std::nullopt : std::optional(std::move(parsed.problem));
 }
 
 // Checks a text value against its key's rule; returns the value to store.

@@ -268,6 +268,7 @@ void ChainNetwork::start_node(NodeIndex node) {
         const chain::Block& block = disk.blocks.at(hash);
         const auto restored = c.fork.restore_applied(block.header);
         assert(restored);
+        (void)restored;
         auto effects = chain::apply_block(c.state, block, m_genesis.params,
                                           chain::SignatureCheck::already_verified);
         if (effects) {
