@@ -138,7 +138,6 @@ void PeerSlots::reserve_outbound(const crypto::PeerId& peer, const wire::Multiad
     slot.direction = SlotDirection::outbound;
     slot.group = net_group(addr);
     slot.is_static = is_static;
-    slot.pending = true;
     slot.connected = now;
     m_peers.emplace(peer, std::move(slot));
     if (!is_static) {
@@ -151,20 +150,14 @@ void PeerSlots::on_outbound_connected(const crypto::PeerId& peer, const wire::Mu
     const auto it = m_peers.find(peer);
     if (it == m_peers.end()) {
         reserve_outbound(peer, remote, is_static, now);
-        m_peers.at(peer).pending = false;
         return;
     }
     Slot& slot = it->second;
     if (slot.direction != SlotDirection::outbound) {
         return;  // rule 5: the inbound connection took the slot first
     }
-    slot.pending = false;
     slot.connected = now;
-    if (!remote.components().empty() &&
-        (remote.components().front().code == wire::protocol_code::IP4 ||
-         remote.components().front().code == wire::protocol_code::IP6)) {
-        slot.group = net_group(remote);
-    }
+    slot.group = net_group(remote);
 }
 
 void PeerSlots::release(const crypto::PeerId& peer) {
@@ -221,22 +214,16 @@ std::optional<crypto::PeerId> PeerSlots::eviction_candidate() const {
         return a.slot->connected != b.slot->connected ? a.slot->connected < b.slot->connected
                                                       : *a.peer < *b.peer;
     });
-    // Of the rest, protect those useful most recently; never useful ones are not protected.
-    {
-        std::vector<Candidate> useful;
-        std::vector<Candidate> rest;
-        for (const auto& c : candidates) {
-            (c.slot->last_useful ? useful : rest).push_back(c);
-        }
-        std::sort(useful.begin(), useful.end(), [](const Candidate& a, const Candidate& b) {
-            return *a.slot->last_useful != *b.slot->last_useful
-                       ? *a.slot->last_useful > *b.slot->last_useful
-                       : *a.peer < *b.peer;
-        });
-        const std::size_t keep = std::min(m_config.protected_useful, useful.size());
-        rest.insert(rest.end(), useful.begin() + static_cast<std::ptrdiff_t>(keep), useful.end());
-        candidates = std::move(rest);
-    }
+    // Of the rest, those useful most recently; a peer never useful is not protected (an
+    // empty optional orders below every instant, so those come last).
+    const auto ever_useful = static_cast<std::size_t>(std::count_if(
+        candidates.begin(), candidates.end(), [](const Candidate& c) { return c.slot->last_useful.has_value(); }));
+    protect(std::min(m_config.protected_useful, ever_useful),
+            [](const Candidate& a, const Candidate& b) {
+                return a.slot->last_useful != b.slot->last_useful
+                           ? a.slot->last_useful > b.slot->last_useful
+                           : *a.peer < *b.peer;
+            });
     if (candidates.empty()) {
         return std::nullopt;
     }

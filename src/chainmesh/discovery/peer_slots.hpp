@@ -95,9 +95,9 @@ public:
     // A dial to `peer` at `addr` starts; static dials skip the checks (rule 1).
     void reserve_outbound(const crypto::PeerId& peer, const wire::Multiaddr& addr,
                           bool is_static, Instant now);
-    // The dial reached the peer at `remote` (its group may differ from the address dialed,
-    // for a DNS name). A peer with no reservation (the host reused a connection) is taken
-    // as outbound too.
+    // The dial reached the peer at `remote`, the connection's IP address (its group may
+    // differ from the address dialed, for a DNS name). A peer with no reservation (a dial by
+    // address alone) is taken as outbound too.
     void on_outbound_connected(const crypto::PeerId& peer, const wire::Multiaddr& remote,
                                bool is_static, Instant now);
     // The dial failed, or the peer's last connection closed: its slot is free.
@@ -123,8 +123,7 @@ private:
         SlotDirection direction = SlotDirection::inbound;
         std::optional<std::string> group;
         bool is_static = false;
-        bool pending = false;  // outbound: dialing
-        Instant connected{};
+        Instant connected{};  // or the dial started
         std::optional<Instant> last_useful;
     };
 
@@ -135,7 +134,7 @@ private:
     PeerSlotsConfig m_config;
     std::map<crypto::PeerId, Slot> m_peers;
     std::size_t m_inbound = 0;   // non-static
-    std::size_t m_outbound = 0;  // non-static, pending included
+    std::size_t m_outbound = 0;  // non-static, dials in progress included
     std::size_t m_evictions = 0;
     std::size_t m_refusals = 0;
 };
