@@ -87,7 +87,6 @@ public:
 
 private:
     struct Connection {
-        bool honest = true;
         bool inbound = false;
         std::uint64_t serial = 0;  // tells a stale lifetime event from the current one
     };
@@ -134,11 +133,9 @@ private:
         if (m_config.slot_policy) {
             return m_slots.outbound_wanted();
         }
+        // The node before slots: dial while fewer than min_peers in all (<= max_peers).
         const std::size_t busy = m_connections.size() + m_dialing.size();
-        if (busy >= m_config.min_peers || busy >= m_config.max_peers) {
-            return 0;
-        }
-        return m_config.min_peers - busy;
+        return busy >= m_config.min_peers ? 0 : m_config.min_peers - busy;
     }
 
     void dial_some() {
@@ -155,10 +152,10 @@ private:
             if (wanted == 0) {
                 break;
             }
-            if (m_config.slot_policy && !m_slots.may_dial(candidate.addrs.front())) {
-                continue;
-            }
             if (m_config.slot_policy) {
+                if (!m_slots.may_dial(candidate.addrs.front())) {
+                    continue;
+                }
                 m_slots.reserve_outbound(candidate.peer, candidate.addrs.front(), false, now());
             }
             m_book.on_dial_started(candidate.peer, now());
@@ -195,10 +192,9 @@ private:
     }
 
     void connect(const PeerId& peer, bool inbound) {
-        const bool honest = identity(peer).honest;
         const std::uint64_t serial = ++m_serial;
-        m_connections[peer] = Connection{honest, inbound, serial};
-        if (honest) {
+        m_connections[peer] = Connection{inbound, serial};
+        if (identity(peer).honest) {
             schedule_victim(exponential(m_rng, m_config.honest_lifetime), [this, peer, serial] {
                 const auto it = m_connections.find(peer);
                 if (it != m_connections.end() && it->second.serial == serial) {
@@ -319,7 +315,7 @@ private:
     Census census() const {
         Census c;
         for (const auto& [peer, connection] : m_connections) {
-            if (connection.honest) {
+            if (identity(peer).honest) {
                 ++(connection.inbound ? c.honest_inbound : c.honest_outbound);
             } else {
                 ++(connection.inbound ? c.attacker_inbound : c.attacker_outbound);
