@@ -66,6 +66,25 @@ const chain::Transaction* Mempool::find(const Hash256& id) const {
     return it == m_entries.end() ? nullptr : &it->second.tx.transaction();
 }
 
+void Mempool::mark_local(const Hash256& id) {
+    if (m_entries.contains(id) && m_local.size() < MAX_LOCAL_TRANSACTIONS) {
+        m_local.insert(id);
+    }
+}
+
+std::vector<const chain::Transaction*> Mempool::local_transactions() {
+    std::vector<const chain::Transaction*> pooled;
+    for (auto it = m_local.begin(); it != m_local.end();) {
+        if (const chain::Transaction* tx = find(*it)) {
+            pooled.push_back(tx);
+            ++it;
+        } else {
+            it = m_local.erase(it);
+        }
+    }
+    return pooled;
+}
+
 std::optional<std::uint64_t> Mempool::pending_nonce(const chain::Address& sender) const {
     const auto it = m_senders.find(sender);
     if (it == m_senders.end()) {
@@ -432,6 +451,7 @@ void Mempool::check_invariants(const chain::AccountState* tip) const {
     MEMPOOL_REQUIRE(m_heads.size() == m_senders.size());
     MEMPOOL_REQUIRE(m_bytes <= m_config.max_bytes);
     MEMPOOL_REQUIRE(m_entries.size() <= m_config.max_transactions);
+    MEMPOOL_REQUIRE(m_local.size() <= MAX_LOCAL_TRANSACTIONS);
     std::size_t bytes = 0;
     for (const auto& [id, entry] : m_entries) {
         MEMPOOL_REQUIRE(id == entry.tx.id());

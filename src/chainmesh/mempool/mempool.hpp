@@ -46,12 +46,20 @@
 //    tip's leave (a block included them or a rival with the same nonce), transactions of
 //    undone blocks come back (re-checked; kept only where they fit rules 3 and 4), and the
 //    chain is cut at the first gap, at max_per_sender, or where the balance runs out.
+// 9. Local transactions (mark_local): those submitted to this node by its own users, not
+//    by peers. The driver announces local_transactions() again every REBROADCAST_INTERVAL;
+//    a mark lasts while its transaction is pooled (local_transactions forgets the others).
+//    At most MAX_LOCAL_TRANSACTIONS are marked; later marks are ignored. Rationale: a gossip
+//    message can be lost for good (a partition outlasting the message caches), and a
+//    transaction only its own node holds then waits for that node to mine; peers that have
+//    it ignore the repeat. The mark lives here, beside the entry it follows, as Bitcoin
+//    Core's unbroadcast set lives in its mempool.
 //
 // Time and randomness: none. The engine has no clock, thread or I/O; every order above is a
 // total order on pool contents, so the same inputs give the same pool.
 //
 // Bounds: at most max_transactions entries, max_bytes encoded bytes and max_per_sender per
-// sender (so at most max_transactions senders). Memory is about max_bytes plus ~450 bytes of
+// sender (so at most max_transactions senders), MAX_LOCAL_TRANSACTIONS local marks. Memory is about max_bytes plus ~450 bytes of
 // bookkeeping per entry (four tree nodes, the Transaction object).
 //
 // CPU, for n pooled transactions and p = max_per_sender:
@@ -64,6 +72,7 @@
 //                        pending or returning transactions, plus evictions; r + c SHA-256
 //                        (senders' addresses, undone ids)
 //   contains, find       O(log n)
+//   mark_local           O(log n); local_transactions O(l log n) for l marks (<= 1,000)
 //   pending_nonce        O(log n)
 //   check_invariants     O(n log n)
 //
@@ -94,13 +103,9 @@ inline constexpr std::size_t DEFAULT_MAX_TRANSACTIONS = 100'000;
 inline constexpr std::size_t DEFAULT_MAX_PER_SENDER = 64;
 inline constexpr std::uint32_t DEFAULT_REPLACEMENT_FEE_BUMP_PERCENT = 10;
 inline constexpr std::size_t SELECTION_MAX_SKIPS = 1'000;
-// Drivers announce the transactions submitted to them again, every REBROADCAST_INTERVAL,
-// while they are still pooled (at most MAX_REBROADCAST of them, the newest dropped first).
-// Rationale: a gossip message can be lost for good (a partition longer than the message
-// cache's memory); a transaction only its own node holds then waits for that node to mine.
-// Peers that have it ignore the repeat. (Bitcoin Core rebroadcasts its unbroadcast set.)
+// Rule 9.
 inline constexpr std::chrono::seconds REBROADCAST_INTERVAL{10};
-inline constexpr std::size_t MAX_REBROADCAST = 1'000;
+inline constexpr std::size_t MAX_LOCAL_TRANSACTIONS = 1'000;
 
 struct MempoolConfig {
     std::size_t max_bytes = DEFAULT_MAX_BYTES;  // sum of encoded sizes
@@ -168,6 +173,12 @@ public:
         return on_tip_changed({.reverted = {}, .connected = txs, .lowered = {}}, tip);
     }
 
+    // Rule 9. Ignored when `id` is not pooled or MAX_LOCAL_TRANSACTIONS are marked.
+    void mark_local(const Hash256& id);
+    // The pooled transactions marked local, in id order, after forgetting the marks of those
+    // that left. The pointers stay valid until the next call that changes the pool.
+    std::vector<const chain::Transaction*> local_transactions();
+
     bool contains(const Hash256& id) const { return m_entries.contains(id); }
     const chain::Transaction* find(const Hash256& id) const;
     // The nonce the sender's next transaction must carry, when it has pending ones; without,
@@ -220,6 +231,7 @@ private:
     MempoolConfig m_config;
     chain::ChainParams m_params;
     std::map<Hash256, Entry> m_entries;
+    std::set<Hash256> m_local;  // rule 9; may name entries that left, until local_transactions
     std::map<chain::Address, Sender> m_senders;
     std::set<const Entry*, WorseFirst> m_by_fee_rate;
     std::set<const Sender*, BetterHeadFirst> m_heads;

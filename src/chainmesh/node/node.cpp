@@ -1426,27 +1426,15 @@ struct Node::Impl {
                          fork.height(), short_hex(fork.tip_hash()), host.connected_peers().size(),
                          pool.size(), rate, sync.syncing() ? ", syncing" : "");
             if (net::now_instant() - last_rebroadcast >= mempool::REBROADCAST_INTERVAL) {
-                rebroadcast_submitted();
+                for (const chain::Transaction* tx : pool.local_transactions()) {
+                    publish(topics.tx, tx->encode());  // mempool rule 9
+                }
                 last_rebroadcast = net::now_instant();
             }
             if (net::now_instant() - last_save >= PEER_BOOK_SAVE_INTERVAL) {
                 save_peer_book();
                 last_save = net::now_instant();
             }
-        }
-    }
-
-    // Transactions submitted through the API and still pooled go out again
-    // (mempool::REBROADCAST_INTERVAL); mined or dropped ones leave the set.
-    void rebroadcast_submitted() {
-        for (auto it = submitted_here.begin(); it != submitted_here.end();) {
-            const chain::Transaction* tx = pool.find(*it);
-            if (tx == nullptr) {
-                it = submitted_here.erase(it);
-                continue;
-            }
-            publish(topics.tx, tx->encode());
-            ++it;
         }
     }
 
@@ -1641,9 +1629,7 @@ struct Node::Impl {
             co_return result;
         }
         result.accepted = true;
-        if (submitted_here.size() < mempool::MAX_REBROADCAST) {
-            submitted_here.insert(id);
-        }
+        pool.mark_local(id);
         publish(topics.tx, std::move(relay));
         co_return result;
     }
@@ -1692,7 +1678,6 @@ struct Node::Impl {
     std::optional<Hash256> mined_tip;
 
     std::map<PeerId, PeerState> peer_states;
-    std::set<Hash256> submitted_here;  // for rebroadcast_submitted, <= MAX_REBROADCAST
     std::set<PeerId> dialing;
     std::size_t peer_list_turn = 0;
     std::optional<Instant> last_peer_list_ask;

@@ -108,7 +108,6 @@ struct ChainNetwork::ChainNode {
     sync::ForkChoiceHeaderValidator validator;
     sync::SyncEngine sync;
     mempool::Mempool pool;
-    std::set<Hash256> submitted_here;  // rebroadcast while pooled, as the node does
     std::map<NodeIndex, Instant> last_status_request;
     std::optional<Instant> armed_wakeup;
     // The block handle_block is looking at, and who sent it.
@@ -622,15 +621,8 @@ void ChainNetwork::rebroadcast(Instant until) {
         if (!m_nodes[node]) {
             continue;
         }
-        ChainNode& c = *m_nodes[node];
-        for (auto it = c.submitted_here.begin(); it != c.submitted_here.end();) {
-            const chain::Transaction* tx = c.pool.find(*it);
-            if (tx == nullptr) {
-                it = c.submitted_here.erase(it);
-                continue;
-            }
-            m_network->publish(node, m_tx_topic, tx->encode());
-            ++it;
+        for (const chain::Transaction* tx : m_nodes[node]->pool.local_transactions()) {
+            m_network->publish(node, m_tx_topic, tx->encode());  // mempool rule 9
         }
     }
     const Instant next = m_network->now() + mempool::REBROADCAST_INTERVAL;
@@ -678,9 +670,7 @@ void ChainNetwork::make_transaction(NodeIndex node, bool invalid) {
     ++m_wallet_nonces[from];
     ++m_counters.transactions_made;
     m_transactions_made.insert(id);
-    if (c.submitted_here.size() < mempool::MAX_REBROADCAST) {
-        c.submitted_here.insert(id);
-    }
+    c.pool.mark_local(id);
     ++m_counters.transactions_admitted;
     m_network->publish(node, m_tx_topic, encoded);
 }

@@ -1225,4 +1225,42 @@ TEST(MempoolRandomized, AgreesWithTheNaiveModel) {
 }
 
 }  // namespace
+// ---- Local transactions (rule 9) --------------------------------------------------------
+
+TEST(Mempool, LocalMarksFollowTheirTransactionsOutOfThePool) {
+    Fixture f;
+    const Transaction mine = transfer(f.k(1), 0, 10);
+    const Transaction relayed = transfer(f.k(2), 0, 10);
+    const Transaction later = transfer(f.k(3), 0, 10);
+    ASSERT_TRUE(f.admit(mine));
+    ASSERT_TRUE(f.admit(relayed));
+    f.pool.mark_local(mine.id());
+    f.pool.mark_local(later.id());  // not pooled: ignored
+    auto local = f.pool.local_transactions();
+    ASSERT_EQ(local.size(), 1u);
+    EXPECT_EQ(*local.front(), mine);
+
+    // A block takes it: the mark goes with it.
+    f.tip.set(address_of(f.k(1)), {.balance = 1'000'000 - 11, .nonce = 1});
+    const std::vector<Transaction> block{mine};
+    f.pool.on_block_connected(block, f.tip);
+    EXPECT_TRUE(f.pool.local_transactions().empty());
+    // Admitted later, it is not local unless marked again.
+    ASSERT_TRUE(f.admit(later));
+    EXPECT_TRUE(f.pool.local_transactions().empty());
+    f.pool.check_invariants(&f.tip);
+}
+
+TEST(Mempool, LocalMarksAreBounded) {
+    Fixture f({.max_per_sender = 2'000});
+    f.tip.set(address_of(f.k(1)), {.balance = 1'000'000'000, .nonce = 0});
+    for (std::uint64_t nonce = 0; nonce < MAX_LOCAL_TRANSACTIONS + 5; ++nonce) {
+        const Transaction tx = transfer(f.k(1), nonce, 1);
+        ASSERT_TRUE(f.admit(tx)) << nonce;
+        f.pool.mark_local(tx.id());
+    }
+    EXPECT_EQ(f.pool.local_transactions().size(), MAX_LOCAL_TRANSACTIONS);
+    f.pool.check_invariants(&f.tip);
+}
+
 }  // namespace chainmesh::mempool
