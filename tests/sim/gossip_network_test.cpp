@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -326,6 +329,45 @@ TEST(GossipNetwork, BrokenRelayFailsTheDeliveryInvariant) {
     EXPECT_NE(net.violations()[0].find("seed 51"), std::string::npos);
     EXPECT_NE(net.violations()[0].find("node 3"), std::string::npos);
     EXPECT_EQ(net.metrics().violations, 2u);
+}
+
+TEST(Topology, RandomRegularLinksAreDistinctConnectedAndNearTheDegree) {
+    Rng rng(5);
+    const std::size_t n = 60;
+    const Links links = random_regular_links(n, 6, rng);
+    std::set<std::pair<NodeIndex, NodeIndex>> pairs;
+    std::vector<std::size_t> degree(n, 0);
+    std::vector<std::vector<NodeIndex>> adjacent(n);
+    for (const auto& [a, b] : links) {
+        ASSERT_NE(a, b);
+        EXPECT_TRUE(pairs.emplace(std::min(a, b), std::max(a, b)).second) << a << "-" << b;
+        ++degree[a];
+        ++degree[b];
+        adjacent[a].push_back(b);
+        adjacent[b].push_back(a);
+    }
+    for (std::size_t node = 0; node < n; ++node) {
+        EXPECT_GE(degree[node], 6u) << node;
+        EXPECT_LE(degree[node], 6u + 2) << node;  // picked only while below degree + 2
+    }
+    std::vector<bool> seen(n, false);
+    std::vector<NodeIndex> stack{0};
+    seen[0] = true;
+    while (!stack.empty()) {
+        const NodeIndex node = stack.back();
+        stack.pop_back();
+        for (const NodeIndex next : adjacent[node]) {
+            if (!seen[next]) {
+                seen[next] = true;
+                stack.push_back(next);
+            }
+        }
+    }
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), true), static_cast<std::ptrdiff_t>(n));
+    Rng again(5);
+    EXPECT_EQ(random_regular_links(n, 6, again), links);
+    EXPECT_EQ(full_links(4).size(), 6u);
+    EXPECT_EQ(line_links(4), (Links{{0, 1}, {1, 2}, {2, 3}}));
 }
 
 }  // namespace

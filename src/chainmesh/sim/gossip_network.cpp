@@ -242,38 +242,23 @@ void GossipNetwork::add_link(NodeIndex a, NodeIndex b, LinkConfig config) {
     connect_routers(a, b);
 }
 
-void GossipNetwork::connect_full() {
-    for (NodeIndex a = 0; a < m_nodes.size(); ++a) {
-        for (NodeIndex b = a + 1; b < m_nodes.size(); ++b) {
-            add_link(a, b);
-        }
+void GossipNetwork::add_links(const Links& links) {
+    for (const auto& [a, b] : links) {
+        add_link(a, b);
     }
+}
+
+void GossipNetwork::connect_full() {
+    add_links(full_links(m_nodes.size()));
 }
 
 void GossipNetwork::connect_line() {
-    for (NodeIndex a = 0; a + 1 < m_nodes.size(); ++a) {
-        add_link(a, a + 1);
-    }
+    add_links(line_links(m_nodes.size()));
 }
 
 void GossipNetwork::connect_random_regular(std::size_t degree) {
-    const auto n = static_cast<NodeIndex>(m_nodes.size());
-    if (n < 2) {
-        return;
-    }
-    for (NodeIndex a = 0; a < n; ++a) {
-        add_link(a, (a + 1) % n);
-    }
-    degree = std::min<std::size_t>(degree, n - 1);
-    for (NodeIndex a = 0; a < n; ++a) {
-        for (std::size_t tries = 0; m_nodes[a]->links.size() < degree && tries < 20 * degree;
-             ++tries) {
-            const auto b = static_cast<NodeIndex>(m_rng.uniform(n));
-            if (b != a && m_nodes[b]->links.size() < degree + 2) {
-                add_link(a, b);
-            }
-        }
-    }
+    make_random_regular(m_nodes.size(), degree, m_rng,
+                        [this](NodeIndex a, NodeIndex b) { add_link(a, b); });
 }
 
 void GossipNetwork::set_partition(std::vector<std::vector<NodeIndex>> groups) {

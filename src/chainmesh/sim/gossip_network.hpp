@@ -45,6 +45,7 @@
 #include <chainmesh/sim/event_queue.hpp>
 #include <chainmesh/sim/link.hpp>
 #include <chainmesh/sim/message_log.hpp>
+#include <chainmesh/sim/topology.hpp>
 #include <chainmesh/util/bytes.hpp>
 #include <chainmesh/util/instant.hpp>
 #include <chainmesh/util/rng.hpp>
@@ -143,10 +144,10 @@ public:
     // Topology (connects the routers now; call before or during a run).
     void add_link(NodeIndex a, NodeIndex b);
     void add_link(NodeIndex a, NodeIndex b, LinkConfig config);
+    void add_links(const Links& links);
     void connect_full();
     void connect_line();
-    // A ring, then random extra links until every node has at least `degree` links (bounded
-    // tries, so "-ish"); connected by construction.
+    // topology.hpp's make_random_regular, drawing from the network's Rng.
     void connect_random_regular(std::size_t degree);
 
     // Faults, now or scheduled.

@@ -904,30 +904,6 @@ ScenarioResult run_eclipse_scenario(const Scenario& s, std::uint64_t seed) {
     return result;
 }
 
-// A ring, then random extra links until every node has `degree` (bounded tries), as
-// GossipNetwork::connect_random_regular; each pair once, the lower index dialing.
-std::vector<std::pair<NodeIndex, NodeIndex>> random_regular_edges(std::size_t n, std::size_t degree,
-                                                                  Rng& rng) {
-    std::set<std::pair<NodeIndex, NodeIndex>> edges;
-    std::vector<std::size_t> links(n, 0);
-    const auto add = [&](NodeIndex a, NodeIndex b) {
-        if (a == b || !edges.emplace(std::min(a, b), std::max(a, b)).second) {
-            return;
-        }
-        ++links[a];
-        ++links[b];
-    };
-    for (NodeIndex i = 0; i < n; ++i) {
-        add(i, static_cast<NodeIndex>((i + 1) % n));
-    }
-    for (NodeIndex i = 0; i < n; ++i) {
-        for (std::size_t tries = 0; links[i] < degree && tries < 10 * degree; ++tries) {
-            add(i, static_cast<NodeIndex>(rng.uniform(n)));
-        }
-    }
-    return {edges.begin(), edges.end()};
-}
-
 ScenarioResult run_wire_scenario(const Scenario& s, std::uint64_t seed) {
     WireNetworkConfig config;
     config.seed = seed;
@@ -944,23 +920,10 @@ ScenarioResult run_wire_scenario(const Scenario& s, std::uint64_t seed) {
     Rng choices(seed ^ 0x5ce9a110c0ffee11ULL);
     const std::size_t n = s.nodes;
 
-    std::vector<std::pair<NodeIndex, NodeIndex>> edges;
-    if (s.topology == TopologyKind::full) {
-        for (NodeIndex a = 0; a < n; ++a) {
-            for (NodeIndex b = a + 1; b < n; ++b) {
-                edges.emplace_back(a, b);
-            }
-        }
-    } else if (s.topology == TopologyKind::line) {
-        for (NodeIndex a = 0; a + 1 < n; ++a) {
-            edges.emplace_back(a, a + 1);
-        }
-    } else {
-        edges = random_regular_edges(n, s.degree, choices);
-    }
-    for (const auto& [a, b] : edges) {
-        net.add_link(a, b);
-    }
+    const Links edges = s.topology == TopologyKind::full   ? full_links(n)
+                        : s.topology == TopologyKind::line ? line_links(n)
+                                                           : random_regular_links(n, s.degree, choices);
+    net.add_links(edges);
 
     std::vector<NodeIndex> publishers = resolve(s.workload.publishers, choices, n);
     const bool random_publishers = publishers.empty();

@@ -607,18 +607,18 @@ ConnectionId WireNetwork::dial(NodeIndex a, NodeIndex b, LinkConfig config,
     return id;
 }
 
-void WireNetwork::connect_full() {
-    for (NodeIndex a = 0; a < m_nodes.size(); ++a) {
-        for (NodeIndex b = a + 1; b < m_nodes.size(); ++b) {
-            add_link(a, b);
-        }
+void WireNetwork::add_links(const Links& links) {
+    for (const auto& [a, b] : links) {
+        add_link(a, b);
     }
 }
 
+void WireNetwork::connect_full() {
+    add_links(full_links(m_nodes.size()));
+}
+
 void WireNetwork::connect_line() {
-    for (NodeIndex a = 0; a + 1 < m_nodes.size(); ++a) {
-        add_link(a, a + 1);
-    }
+    add_links(line_links(m_nodes.size()));
 }
 
 void WireNetwork::connect_ring() {

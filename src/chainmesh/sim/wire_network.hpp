@@ -58,6 +58,7 @@
 #include <chainmesh/sim/event_queue.hpp>
 #include <chainmesh/sim/link.hpp>
 #include <chainmesh/sim/message_log.hpp>
+#include <chainmesh/sim/topology.hpp>
 #include <chainmesh/util/bytes.hpp>
 #include <chainmesh/util/instant.hpp>
 #include <chainmesh/util/rng.hpp>
@@ -219,6 +220,7 @@ public:
     ConnectionId add_link(NodeIndex a, NodeIndex b, LinkConfig config);
     // `a` dials `b` but expects `expected` to answer: a wrong id fails the dialer's handshake.
     ConnectionId add_link_expecting(NodeIndex a, NodeIndex b, crypto::PeerId expected);
+    void add_links(const Links& links);  // each `a` dials its `b`
     void connect_full();
     void connect_line();
     void connect_ring();
