@@ -47,10 +47,16 @@ tcp::endpoint parse_http_endpoint(std::string_view text) {
                                     "\": " + parsed.problem);
     }
     const HostPort& at = *parsed.value;
-    // parse_host_port checked the literal; make_address only converts it.
-    const asio::ip::address address = !at.bracketed && at.host == "localhost"
-                                          ? asio::ip::address(asio::ip::make_address_v4("127.0.0.1"))
-                                          : asio::ip::make_address(at.host);
+    if (!at.bracketed && at.host == "localhost") {
+        return {asio::ip::make_address_v4("127.0.0.1"), at.port};
+    }
+    // parse_host_port checked the literal; a zone id still has to name an interface here.
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(at.host, ec);
+    if (ec) {
+        throw std::invalid_argument("invalid HTTP address \"" + std::string(text) +
+                                    "\": " + ec.message());
+    }
     return {address, at.port};
 }
 

@@ -1087,8 +1087,7 @@ struct Node::Impl {
             }
             auto frame = co_await net::with_timeout(
                 stream->read_length_prefixed(TRANSACTION_FRAME_MAX_BYTES),
-                std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::min<Duration>(PROTOCOL_TIMEOUT, left)));
+                std::min(PROTOCOL_TIMEOUT, left));
             if (!frame) {
                 break;  // EOF ends the list
             }

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <charconv>
+
 namespace chainmesh {
 
 namespace {
@@ -45,20 +47,14 @@ HostPortParse parse_host_port(std::string_view text) {
             return refuse("the host must be an IP address or localhost");
         }
     }
-    std::uint32_t number = 0;
-    if (port.empty() || port.size() > 5) {
+    // from_chars reads digits only (no sign or space) and refuses values past 65535; the
+    // length check refuses long runs of leading zeros.
+    std::uint16_t number = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+    if (port.empty() || port.size() > 5 || ec != std::errc() || end != port.data() + port.size()) {
         return refuse("the port must be a number from 0 to 65535");
     }
-    for (const char c : port) {
-        if (c < '0' || c > '9') {
-            return refuse("the port must be a number from 0 to 65535");
-        }
-        number = number * 10 + static_cast<std::uint32_t>(c - '0');
-    }
-    if (number > 65535) {
-        return refuse("the port must be a number from 0 to 65535");
-    }
-    out.port = static_cast<std::uint16_t>(number);
+    out.port = number;
     HostPortParse parse;
     parse.value = std::move(out);
     return parse;
