@@ -885,6 +885,11 @@ struct Node::Impl {
             if (host.is_connected(d->peer)) {
                 return;  // another connection to the peer is still up
             }
+            if (!peer_states.contains(d->peer)) {
+                // Refused (slots, ban) before it became a peer: nothing to undo, and a flood
+                // of refused connections must not wake the dialer at each one.
+                return;
+            }
             slots.release(d->peer);
             book.on_disconnected(d->peer, now);
             sync.on_peer_disconnected(d->peer, now);
